@@ -1,0 +1,24 @@
+package io.llama2j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The llama2j command: one subcommand per job (generate, chat, tokenize, ...). */
+@Command(name = "llama2j", mixinStandardHelpOptions = true, version = "llama2j 0.1.0",
+        description = "Llama 2 in pure Java: run, train and measure Llama 2 models.",
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (also used by tests to run commands in-process). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new UserErrorHandler());
+        return cl;
+    }
+}

@@ -1,0 +1,45 @@
+package io.llama2j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** float32 little-endian values in a memory segment (mapped file or heap). */
+public final class F32Tensor extends FloatTensor {
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final MemorySegment segment;
+    private final long size;
+
+    public F32Tensor(MemorySegment segment) {
+        this.segment = segment;
+        this.size = segment.byteSize() / Float.BYTES;
+    }
+
+    /** A heap-backed tensor holding a copy of {@code values} (for tests and small buffers). */
+    public static F32Tensor of(float[] values) {
+        MemorySegment s = MemorySegment.ofArray(new byte[values.length * Float.BYTES]);
+        MemorySegment.copy(values, 0, s, FLOAT_LE, 0, values.length);
+        return new F32Tensor(s);
+    }
+
+    @Override public GgmlType type() { return GgmlType.F32; }
+
+    @Override public long size() { return size; }
+
+    @Override public float getFloat(long index) {
+        return segment.getAtIndex(FLOAT_LE, index);
+    }
+
+    @Override public float dot(long offset, float[] x, int xOffset, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            sum += segment.getAtIndex(FLOAT_LE, offset + i) * x[xOffset + i];
+        }
+        return sum;
+    }
+
+    @Override public void dequantize(long offset, float[] out, int outOffset, int n) {
+        MemorySegment.copy(segment, FLOAT_LE, offset * Float.BYTES, out, outOffset, n);
+    }
+}
