@@ -30,11 +30,21 @@ public final class ModelLoader {
      * vocabulary, a folder its tokenizer.model.
      */
     public static LoadedModel load(Path model, Path tokenizerOrNull) throws IOException {
+        return load(model, tokenizerOrNull, true);
+    }
+
+    /** Loads configuration and weights only (tokenizerFile is null): for inspection and conversion. */
+    public static LoadedModel loadWeightsOnly(Path model) throws IOException {
+        return load(model, null, false);
+    }
+
+    private static LoadedModel load(Path model, Path tokenizerOrNull, boolean withTokenizer) throws IOException {
         ModelFormat format = detect(model);
         return switch (format) {
             case LLAMA2C -> {
                 Llama2cCheckpoint ckpt = Llama2cCheckpoint.load(model);
-                Path tokenizer = tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
+                Path tokenizer = !withTokenizer ? null
+                        : tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
                         : llama2cTokenizerNextTo(model);
                 yield new LoadedModel(model, format, ckpt.config(), ckpt.weights(), tokenizer);
             }
