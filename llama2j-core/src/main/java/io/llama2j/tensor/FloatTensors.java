@@ -18,7 +18,16 @@ public final class FloatTensors {
         }
         return switch (type) {
             case F32 -> new F32Tensor(data);
-            default -> throw new IllegalArgumentException("tensors of type " + type + " are not supported");
+            case F16 -> new F16Tensor(data, elements);
+            case BF16 -> new BF16Tensor(data, elements);
+            case Q8_0 -> new Q8_0Tensor(data, elements);
+            case Q4_0 -> new Q4_0Tensor(data, elements);
+            case Q4_1 -> new Q4_1Tensor(data, elements);
+            case Q4_K -> new Q4_KTensor(data, elements);
+            case Q5_K -> new Q5_KTensor(data, elements);
+            case Q6_K -> new Q6_KTensor(data, elements);
+            default -> throw new IllegalArgumentException("tensors of type " + type
+                    + " are not supported (llama2j reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K)");
         };
     }
 }
