@@ -7,7 +7,8 @@ package io.llama2j.server.engine;
  * @param topP             nucleus mass in (0, 1], default 1 (no truncation)
  * @param seed             random seed; null means a fresh random one
  * @param presencePenalty  subtracted once from a token's logit when it already appeared in
- *                         the completion; [-2, 2], default 0 (OpenAI's definition)
+ *                         the completion; [-2, 2], default 0 (OpenAI's definition:
+ *                         logit[j] -= count[j] * frequency + (count[j] > 0) * presence)
  * @param frequencyPenalty subtracted per earlier occurrence in the completion; [-2, 2], default 0
  */
 public record SamplingSettings(double temperature, double topP, Long seed,
@@ -33,7 +34,4 @@ public record SamplingSettings(double temperature, double topP, Long seed,
         }
     }
 
-    public boolean hasPenalties() {
-        return presencePenalty != 0 || frequencyPenalty != 0;
-    }
 }

@@ -22,7 +22,8 @@ final class Slot {
     private TokenSampler sampler;
     private TextStream text;
     private StopSequences stops;
-    private RepetitionPenalties penalties;
+    /** The tokens generated so far, for the sampler's presence/frequency penalties. */
+    private int[] history;
 
     Slot(ServedModel model, ServerMetrics metrics) {
         this.model = model;
@@ -50,10 +51,7 @@ final class Slot {
         sampler = model.newSampler(next.request.sampling());
         text = model.newTextStream();
         stops = new StopSequences(next.request.stop());
-        penalties = next.request.sampling().hasPenalties()
-                ? new RepetitionPenalties(next.request.sampling().presencePenalty(),
-                next.request.sampling().frequencyPenalty())
-                : null;
+        history = new int[next.request.maxTokens()];
         next.listener.onStarted();
     }
 
@@ -73,19 +71,13 @@ final class Slot {
             metrics.promptTokensProcessed(end - start);
             return;
         }
-        if (penalties != null) {
-            penalties.apply(logits);
-        }
-        int token = sampler.sample(logits);
+        int token = sampler.sample(logits, history, generated);
         if (model.endsText(token)) {
             finish(FinishReason.STOP);
             return;
         }
-        generated++;
+        history[generated++] = token;
         metrics.completionTokenGenerated();
-        if (penalties != null) {
-            penalties.record(token);
-        }
         emit(stops.push(text.accept(token)));
         if (stops.stopped()) {
             finish(FinishReason.STOP);
@@ -111,7 +103,7 @@ final class Slot {
         sampler = null;
         text = null;
         stops = null;
-        penalties = null;
+        history = null;
         logits = null;
     }
 
