@@ -5,10 +5,12 @@ import io.llama2j.tensor.FloatTensor;
 
 import java.util.Random;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * Test fixture: small Llama 2-shaped models with seeded random float32 weights (heap tensors).
  * Weight scales follow the tiny GGUF references (PROVENANCE.md): matrices N(0, 1/in), norms
- * 1 + 0.1·N(0,1), so logits stay in a realistic range.
+ * 1 + 0.1·N(0,1), so logits stay in a realistic range. Also element-by-element weight comparison.
  */
 public final class RandomLlama {
     private RandomLlama() {}
@@ -16,6 +18,11 @@ public final class RandomLlama {
     /** dim 32, 2 layers, 4 heads, 2 kv heads (GQA), FFN 48, vocab 40, context 64. */
     public static LlamaConfig smallConfig() {
         return new LlamaConfig(32, 48, 2, 4, 2, 40, 64, 1e-5f, 10000f);
+    }
+
+    /** GQA model: dim 64, FFN 192 (Meta sizing with multiple_of 32), 2 layers, 4 heads, 2 kv heads. */
+    public static LlamaConfig smallGqaConfig(int vocabSize) {
+        return new LlamaConfig(64, LlamaConfig.ffnHiddenDim(64, 32, null), 2, 4, 2, vocabSize, 128, 1e-5f, 10000f);
     }
 
     public static LlamaWeights weights(LlamaConfig c, long seed, boolean tied) {
@@ -63,5 +70,44 @@ public final class RandomLlama {
         float[] v = new float[Math.toIntExact(t.size())];
         t.dequantize(0, v, 0, v.length);
         return F32Tensor.of(v);
+    }
+
+    /** All elements of a tensor, read with getFloat (the scalar reference path). */
+    public static float[] values(FloatTensor t) {
+        float[] v = new float[Math.toIntExact(t.size())];
+        for (int i = 0; i < v.length; i++) v[i] = t.getFloat(i);
+        return v;
+    }
+
+    /** Asserts every tensor of {@code actual} equals {@code expected} element by element, within {@code tolerance}. */
+    public static void assertSameWeights(LlamaWeights expected, LlamaWeights actual, float tolerance) {
+        assertSameTensor("token embedding", expected.tokenEmbedding(), actual.tokenEmbedding(), tolerance);
+        assertSameTensor("output norm", expected.outputNorm(), actual.outputNorm(), tolerance);
+        assertSameTensor("output", expected.output(), actual.output(), tolerance);
+        FloatTensor[][] e = {expected.attentionNorm(), expected.wq(), expected.wk(), expected.wv(), expected.wo(),
+                expected.ffnNorm(), expected.w1(), expected.w2(), expected.w3()};
+        FloatTensor[][] a = {actual.attentionNorm(), actual.wq(), actual.wk(), actual.wv(), actual.wo(),
+                actual.ffnNorm(), actual.w1(), actual.w2(), actual.w3()};
+        String[] names = {"attention norm", "wq", "wk", "wv", "wo", "ffn norm", "w1", "w2", "w3"};
+        for (int t = 0; t < names.length; t++) {
+            assertThat(a[t]).as(names[t] + " layers").hasSameSizeAs(e[t]);
+            for (int l = 0; l < e[t].length; l++) {
+                assertSameTensor("layer " + l + " " + names[t], e[t][l], a[t][l], tolerance);
+            }
+        }
+    }
+
+    public static void assertSameTensor(String name, FloatTensor expected, FloatTensor actual, float tolerance) {
+        assertThat(actual.size()).as(name + " size").isEqualTo(expected.size());
+        float[] ev = values(expected), av = values(actual);
+        if (tolerance == 0) {
+            assertThat(av).as(name).containsExactly(ev);
+        } else {
+            assertThat(av).as(name).containsExactly(ev, org.assertj.core.data.Offset.offset(tolerance));
+        }
+        // The bulk paths (dot per row, dequantize) must agree with getFloat.
+        float[] bulk = new float[ev.length];
+        actual.dequantize(0, bulk, 0, bulk.length);
+        assertThat(bulk).as(name + " dequantize").containsExactly(av);
     }
 }
