@@ -1,6 +1,8 @@
 package io.llama2j.loading;
 
 import io.llama2j.llama2c.Llama2cCheckpoint;
+import io.llama2j.model.LlamaConfig;
+import io.llama2j.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +14,8 @@ import java.nio.file.Path;
 /**
  * The one entry point that opens a model whatever its format: {@link #detect} looks at the
  * content (never the file name), {@link #load} dispatches in one switch. A new format is a new
- * {@link ModelFormat} constant and a new case here.
+ * {@link ModelFormat} constant and a new case here. The tokenizer is loaded with the model and
+ * checked against its vocabulary size.
  */
 public final class ModelLoader {
     private ModelLoader() {}
@@ -43,9 +46,9 @@ public final class ModelLoader {
         return switch (format) {
             case LLAMA2C -> {
                 Llama2cCheckpoint ckpt = Llama2cCheckpoint.load(model);
-                Path tokenizer = !withTokenizer ? null
-                        : tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
-                        : llama2cTokenizerNextTo(model);
+                Tokenizer tokenizer = !withTokenizer ? null
+                        : tokenizerFor(ckpt.config(), tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
+                        : llama2cTokenizerNextTo(model));
                 yield new LoadedModel(model, format, ckpt.config(), ckpt.weights(), tokenizer);
             }
             case GGUF -> throw new IOException(model + ": GGUF models are not supported by this build yet");
@@ -72,6 +75,16 @@ public final class ModelLoader {
         if (Llama2cCheckpoint.looksLike(MemorySegment.ofArray(java.util.Arrays.copyOf(head, n)))) return ModelFormat.LLAMA2C;
         throw new IOException(model + ": not a model file llama2j knows (expected GGUF, a llama2.c checkpoint, or a"
                 + " Hugging Face / Meta folder); it starts with " + hex(head, Math.min(n, 8)));
+    }
+
+    /** Loads the tokenizer and checks that its vocabulary fits the model's embedding. */
+    private static Tokenizer tokenizerFor(LlamaConfig config, Path file) throws IOException {
+        Tokenizer t = Tokenizer.load(file);
+        if (t.vocabSize() != config.vocabSize()) {
+            throw new IOException(file + ": the tokenizer has " + t.vocabSize() + " tokens but the model's vocabulary has "
+                    + config.vocabSize() + " (wrong tokenizer for this model?)");
+        }
+        return t;
     }
 
     private static Path llama2cTokenizerNextTo(Path model) throws IOException {

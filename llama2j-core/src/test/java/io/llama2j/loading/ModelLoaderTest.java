@@ -30,14 +30,22 @@ class ModelLoaderTest {
     void aLlama2cCheckpointUsesTheGivenTokenizerOrTokenizerBinNextToIt() throws IOException {
         Path model = Files.copy(TestData.file("stories260K.bin"), dir.resolve("stories.bin"));
         Path tok = TestData.file("tok512.bin");
-        assertThat(ModelLoader.load(model, tok).tokenizerFile()).isEqualTo(tok);
+        assertThat(ModelLoader.load(model, tok).tokenizer().vocabSize()).isEqualTo(512);
         assertThatThrownBy(() -> ModelLoader.load(model, null)).isInstanceOf(IOException.class)
                 .hasMessageContaining("does not contain its tokenizer").hasMessageContaining("-z");
         Files.copy(tok, dir.resolve("tokenizer.bin"));
         LoadedModel loaded = ModelLoader.load(model, null);
-        assertThat(loaded.tokenizerFile().getFileName().toString()).isEqualTo("tokenizer.bin");
+        assertThat(loaded.tokenizer().bosId()).isEqualTo(1);
+        assertThat(loaded.stopTokenIds()).containsExactly(2, 1);
         assertThat(loaded.format()).isEqualTo(ModelFormat.LLAMA2C);
         assertThat(loaded.config().dim()).isEqualTo(64);
+    }
+
+    @Test
+    void aTokenizerOfAnotherVocabularySizeIsRejected() throws IOException {
+        Path model = TestData.file("stories260K.bin");
+        assertThatThrownBy(() -> ModelLoader.load(model, TestData.file("llama2-tokenizer.bin"))).isInstanceOf(IOException.class)
+                .hasMessageContaining("32000 tokens but the model's vocabulary has 512");
     }
 
     @Test
