@@ -24,6 +24,11 @@ class LlamaCppTokenizerVectorsTest {
         assertVectors(Tokenizer.load(TestData.file("llama2-tokenizer.model")));
     }
 
+    @Test
+    void everyLlamaCppVectorEncodesToItsIdsWithTheGgufVocabulary() throws Exception {
+        assertVectors(Tokenizer.load(TestData.file("ggml-vocab-llama-spm.gguf")));
+    }
+
     static void assertVectors(Tokenizer tokenizer) throws Exception {
         Path inp = TestData.file("ggml-vocab-llama-spm.gguf.inp");
         Path out = TestData.file("ggml-vocab-llama-spm.gguf.out");

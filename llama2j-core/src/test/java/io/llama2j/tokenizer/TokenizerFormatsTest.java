@@ -53,6 +53,21 @@ class TokenizerFormatsTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"ggml-vocab-llama-spm.gguf", "gguf/tiny-llama2-Q4_0.gguf"})
+    void ggufVocabularyEqualsTheSentencePieceModel(String gguf) throws Exception {
+        Tokenizer fromModel = Tokenizer.load(TestData.file("llama2-tokenizer.model"));
+        Tokenizer fromGguf = Tokenizer.load(TestData.file(gguf));
+        assertThat(fromGguf.vocabulary().pieces()).containsExactly(fromModel.vocabulary().pieces());
+        assertThat(fromGguf.vocabulary().scores()).containsExactly(fromModel.vocabulary().scores());
+        assertThat(fromGguf.vocabulary().types()).containsExactly(fromModel.vocabulary().types());
+        assertThat(List.of(fromGguf.unkId(), fromGguf.bosId(), fromGguf.eosId())).containsExactly(0, 1, 2);
+        assertThat(fromGguf.addBosByDefault()).isTrue();
+        for (String text : TextGenerator.generate(gguf.hashCode(), STRINGS)) {
+            assertThat(fromGguf.encode(text, true, true)).as("%s", text).containsExactly(fromModel.encode(text, true, true));
+        }
+    }
+
     @Test
     void tokenizerJsonHasSpmConvertersMergesForLlama2(@TempDir Path dir) throws Exception {
         Vocabulary v = SentencePieceModelReader.read(TestData.file("llama2-tokenizer.model"));
