@@ -51,6 +51,8 @@ public final class BpeTrainer {
     static final float TOP_FREQUENT_RATIO = 0.05f;
     /** How often (in pieces) progress is reported. */
     static final int PROGRESS_INTERVAL = 50;
+    /** Fibonacci hashing constant (2^64 / golden ratio, odd). */
+    private static final long KEY_MIX = 0x9E3779B97F4A7C15L;
 
     private final BpeTrainerConfig config;
     private final Consumer<String> progress;
@@ -80,9 +82,9 @@ public final class BpeTrainer {
 
     private TrainedVocabulary train(TrainingCorpus corpus, long startNanos) {
         progress.accept(String.format(Locale.ROOT, "read %,d characters: %,d sentences (%d too long, skipped), "
-                        + "%,d distinct words, alphabet of %d characters",
+                        + "%,d distinct words, alphabet of %d characters (%.2f s)",
                 corpus.charsRead(), corpus.sentences(), corpus.skippedTooLong(), corpus.words().length,
-                corpus.alphabet().length));
+                corpus.alphabet().length, (System.nanoTime() - startNanos) / 1e9));
         int merges = config.vocabSize() - config.metaPieceCount() - corpus.alphabet().length;
         if (corpus.alphabet().length == 0) {
             throw new IllegalArgumentException("the training text has no characters to learn from");
@@ -341,8 +343,12 @@ public final class BpeTrainer {
             return pair;
         }
 
+        /**
+         * A unique key per (left, right). The odd multiplier is a bijection on 64-bit values that
+         * spreads the bits, since Long.hashCode (high ^ low) would collide for small ids.
+         */
         private static long key(Symbol left, Symbol right) {
-            return ((long) left.id << 32) | (right.id & 0xFFFFFFFFL);
+            return (((long) left.id << 32) | (right.id & 0xFFFFFFFFL)) * KEY_MIX;
         }
 
         private int nextIndex(int w, int index) {
