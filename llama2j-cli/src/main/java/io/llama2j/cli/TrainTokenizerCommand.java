@@ -69,10 +69,9 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
             err.flush();
         }).train(inputs);
         List<String> inputNames = inputs.stream().map(Path::toString).toList();
-        SentencePieceModelWriter.write(output, vocabulary.pieces(), config.trainerSpec(inputNames),
-                config.normalizerSpec());
+        SentencePieceModelWriter.write(output, vocabulary.vocabulary(), config.trainerSpec(inputNames));
         err.println(String.format(Locale.ROOT, "train-tokenizer: wrote %s (%d pieces)", output,
-                vocabulary.pieces().size()));
+                vocabulary.vocabulary().size()));
         return 0;
     }
 }

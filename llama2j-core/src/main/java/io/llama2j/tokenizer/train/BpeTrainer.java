@@ -1,7 +1,7 @@
 package io.llama2j.tokenizer.train;
 
-import io.llama2j.tokenizer.SentencePieceModelWriter.Piece;
-import io.llama2j.tokenizer.SentencePieceModelWriter.PieceType;
+import io.llama2j.tokenizer.PieceType;
+import io.llama2j.tokenizer.Vocabulary;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -71,16 +71,16 @@ public final class BpeTrainer {
     public TrainedVocabulary train(List<Path> files) throws IOException {
         long start = System.nanoTime();
         TrainingCorpus corpus = TrainingCorpus.load(files, config, metaPieceTexts());
-        return train(corpus, start);
+        return train(corpus, "BPE trained on " + files, start);
     }
 
     /** Trains on in-memory lines, each one a sentence as a line of a training file would be. */
     public TrainedVocabulary trainOnLines(List<String> lines) {
         long start = System.nanoTime();
-        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), start);
+        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), "BPE trained on " + lines.size() + " lines", start);
     }
 
-    private TrainedVocabulary train(TrainingCorpus corpus, long startNanos) {
+    private TrainedVocabulary train(TrainingCorpus corpus, String source, long startNanos) {
         progress.accept(String.format(Locale.ROOT, "read %,d characters: %,d sentences (%d too long, skipped), "
                         + "%,d distinct words, alphabet of %d characters (%.2f s)",
                 corpus.charsRead(), corpus.sentences(), corpus.skippedTooLong(), corpus.words().length,
@@ -101,23 +101,35 @@ public final class BpeTrainer {
                     + " merges but vocab size " + config.vocabSize() + " needs " + merges
                     + "; give more text or a smaller vocab size");
         }
-        List<Piece> pieces = new ArrayList<>(config.vocabSize());
+        String[] pieces = new String[config.vocabSize()];
+        float[] scores = new float[config.vocabSize()];
+        PieceType[] types = new PieceType[config.vocabSize()];
+        int id = 0;
         for (String meta : metaPieceTexts()) {
-            PieceType type = meta.equals(BpeTrainerConfig.UNK_PIECE) ? PieceType.UNKNOWN
-                    : pieces.size() < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
-            pieces.add(new Piece(meta, 0f, type));
+            pieces[id] = meta;
+            scores[id] = 0f;
+            types[id] = id == BpeTrainerConfig.UNK_ID ? PieceType.UNKNOWN
+                    : id < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
+            id++;
         }
         int rank = 0;
-        for (String piece : merged) {
-            pieces.add(new Piece(piece, -(float) rank++, PieceType.NORMAL));
-        }
+        List<String> normal = new ArrayList<>(merged);
         for (int c : corpus.alphabet()) {
-            pieces.add(new Piece(Character.toString(c), -(float) rank++, PieceType.NORMAL));
+            normal.add(Character.toString(c));
         }
+        for (String piece : normal) {
+            pieces[id] = piece;
+            scores[id] = -(float) rank++; // the first is -0.0f, as SentencePiece writes it
+            types[id] = PieceType.NORMAL;
+            id++;
+        }
+        Vocabulary vocabulary = new Vocabulary(source, pieces, scores, types, BpeTrainerConfig.UNK_ID,
+                BpeTrainerConfig.BOS_ID, BpeTrainerConfig.EOS_ID, config.normalization(), config.byteFallback(),
+                Vocabulary.DEFAULT_UNK_SURFACE, true);
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
-                pieces.size(), merged.size(), corpus.alphabet().length, seconds));
-        return new TrainedVocabulary(pieces, merged.size(), corpus.alphabet().length, corpus.sentences(),
+                pieces.length, merged.size(), corpus.alphabet().length, seconds));
+        return new TrainedVocabulary(vocabulary, merged.size(), corpus.alphabet().length, corpus.sentences(),
                 corpus.charsRead(), seconds);
     }
 
