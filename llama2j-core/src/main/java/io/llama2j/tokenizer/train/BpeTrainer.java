@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -155,7 +154,7 @@ public final class BpeTrainer {
         /** Sum of word counts over valid positions; 0 means stale (recount before use). */
         long freq;
         /** Encoded positions (word << 32 | left << 16 | right), in ascending order. */
-        final TreeSet<Long> positions = new TreeSet<>();
+        final PositionSet positions = new PositionSet();
 
         Symbol(int id, int[] chars, Symbol left, Symbol right, boolean unknown) {
             this.id = id;
@@ -250,7 +249,9 @@ public final class BpeTrainer {
 
         /** Replaces every valid position of {@code best} and updates the neighbouring pairs. */
         private void merge(Symbol best) {
-            for (long encoded : best.positions) {
+            PositionSet positions = best.positions;
+            for (int k = 0; k < positions.size(); k++) {
+                long encoded = positions.get(k);
                 int w = (int) (encoded >>> 32);
                 int l = (int) ((encoded >>> 16) & 0xFFFF);
                 int r = (int) (encoded & 0xFFFF);
@@ -291,22 +292,24 @@ public final class BpeTrainer {
             }
             int prevWord = -1;
             int prevRight = 0;
-            var it = s.positions.iterator();
-            while (it.hasNext()) {
-                long encoded = it.next();
+            PositionSet positions = s.positions;
+            int kept = 0;
+            for (int k = 0; k < positions.size(); k++) {
+                long encoded = positions.get(k);
                 int w = (int) (encoded >>> 32);
                 int l = (int) ((encoded >>> 16) & 0xFFFF);
                 int r = (int) (encoded & 0xFFFF);
                 if ((w == prevWord && l == prevRight) || symbols[w][l] != s.left || symbols[w][r] != s.right) {
-                    it.remove();
-                    prevWord = -1;
+                    prevWord = -1; // dropped for good; in "aaaa" the last "aa" counts again
                     prevRight = 0;
                 } else {
                     s.freq += corpus.wordCounts()[w];
+                    positions.set(kept++, encoded);
                     prevWord = w;
                     prevRight = r;
                 }
             }
+            positions.truncate(kept);
         }
 
         private void addPair(int w, int l, int r) {
