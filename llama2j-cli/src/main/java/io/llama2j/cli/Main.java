@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 GenerateCommand.class,
                 InspectCommand.class,
+                TrainTokenizerCommand.class,
         })
 public final class Main {
 
