@@ -65,13 +65,13 @@ class SafetensorsFileTest {
     @Test
     void halfAndBfloat16AreEncodedWithRoundToNearestEven() {
         ByteBuffer out = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-        SafetensorsWriter.encode(SafetensorsDType.F16, new float[]{1.5f, -2f}, 2, out);
+        io.llama2j.tensor.TensorEncoding.encode(io.llama2j.tensor.GgmlType.F16, new float[]{1.5f, -2f}, 2, out);
         assertThat(out.getShort(0)).isEqualTo((short) 0x3E00);
         assertThat(out.getShort(2)).isEqualTo((short) 0xC000);
         // 1 + 2^-8 is exactly halfway between two bfloat16 values: ties go to the even one (1.0).
-        assertThat(SafetensorsWriter.toBFloat16(1f + 0x1p-8f)).isEqualTo((short) 0x3F80);
-        assertThat(SafetensorsWriter.toBFloat16(1f + 0x1.8p-8f)).isEqualTo((short) 0x3F81);
-        assertThat(Float.isNaN(Float.intBitsToFloat(SafetensorsWriter.toBFloat16(Float.NaN) << 16))).isTrue();
+        assertThat(io.llama2j.tensor.TensorEncoding.toBFloat16(1f + 0x1p-8f)).isEqualTo((short) 0x3F80);
+        assertThat(io.llama2j.tensor.TensorEncoding.toBFloat16(1f + 0x1.8p-8f)).isEqualTo((short) 0x3F81);
+        assertThat(Float.isNaN(Float.intBitsToFloat(io.llama2j.tensor.TensorEncoding.toBFloat16(Float.NaN) << 16))).isTrue();
     }
 
     @Test
