@@ -1,7 +1,7 @@
 package io.llama2j.meta;
 
-import io.llama2j.safetensors.WeightTensors;
 import io.llama2j.tensor.FloatTensor;
+import io.llama2j.tensor.FloatTensors;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -117,7 +117,7 @@ final class TorchCheckpoint implements AutoCloseable {
         int bytes = t.storage().dtype().bytes;
         try {
             MemorySegment storage = zip.entry(prefix + "data/" + t.storage().key());
-            return WeightTensors.of(t.storage().dtype().ggmlType,
+            return FloatTensors.of(t.storage().dtype().ggmlType,
                     storage.asSlice(t.storageOffset() * bytes, t.elements() * bytes), t.elements());
         } catch (IOException e) {
             throw new IllegalStateException(e.getMessage(), e); // validated at open: cannot happen

@@ -1,10 +1,9 @@
 package io.llama2j.meta;
 
 import io.llama2j.tensor.FloatTensor;
-import io.llama2j.tensor.TensorEncoding;
+import io.llama2j.tensor.Quantizer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,8 +62,7 @@ final class TorchCheckpointWriter {
             for (long c = 0; c < t.cols(); c += CHUNK_ELEMENTS) {
                 int n = (int) Math.min(CHUNK_ELEMENTS, t.cols() - c);
                 t.source().dequantize(rowStart + c, chunk, 0, n);
-                ByteBuffer out = sink.reserve(n * dtype.bytes);
-                TensorEncoding.encode(dtype.ggmlType, chunk, n, out);
+                sink.reserve(n * dtype.bytes).put(Quantizer.quantize(dtype.ggmlType, chunk, 0, n));
             }
         }
     }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llama2j.tensor.FloatTensor;
-import io.llama2j.tensor.TensorEncoding;
+import io.llama2j.tensor.Quantizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -73,7 +73,7 @@ public final class SafetensorsWriter {
                     int n = (int) Math.min(CHUNK_ELEMENTS, e.source.size() - off);
                     e.source.dequantize(off, chunk, 0, n);
                     buf.clear();
-                    TensorEncoding.encode(e.dtype.ggmlType(), chunk, n, buf);
+                    buf.put(Quantizer.quantize(e.dtype.ggmlType(), chunk, 0, n));
                     buf.flip();
                     writeFully(ch, buf);
                 }
