@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Llama 2 in pure Java: run, train and measure Llama 2 models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ConvertCommand.class,
         })
 public final class Main {
 
