@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
+                ConvertCommand.class,
         })
 public final class Main {
 
