@@ -1,5 +1,8 @@
 package io.llama2j.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,8 +35,17 @@ public final class F32Tensor extends FloatTensor {
     }
 
     @Override public float dot(long offset, float[] x, int xOffset, int n) {
+        int i = 0;
         float sum = 0f;
-        for (int i = 0; i < n; i++) {
+        if (Vectors.ENABLED) {
+            FloatVector acc = FloatVector.zero(Vectors.F);
+            for (; i + Vectors.L <= n; i += Vectors.L) {
+                FloatVector w = FloatVector.fromMemorySegment(Vectors.F, segment, (offset + i) * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+                acc = w.fma(FloatVector.fromArray(Vectors.F, x, xOffset + i), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
             sum += segment.getAtIndex(FLOAT_LE, offset + i) * x[xOffset + i];
         }
         return sum;

@@ -17,6 +17,14 @@ public abstract class FloatTensor {
     /** Number of elements. */
     public abstract long size();
 
+    /**
+     * Bytes the elements take in storage (what a tensor table shows). The default is the ggml
+     * block size of {@link #type()}; formats with another layout override it.
+     */
+    public long byteSize() {
+        return type().byteSize(size());
+    }
+
     /** Element {@code index}, dequantized (the scalar reference; slow). */
     public abstract float getFloat(long index);
 

@@ -1,0 +1,87 @@
+package io.llama2j.model;
+
+/**
+ * Everything one sequence needs while it runs through a {@link Llama}: the KV cache, the number
+ * of positions already in it, and every scratch buffer of the forward pass, allocated once
+ * (nothing is allocated per token). "batch" is the most prompt tokens processed together.
+ * Not thread-safe: one state per concurrent sequence.
+ */
+public final class InferenceState {
+
+    /** Prompt tokens processed together by default (one matrix-matrix product per weight). */
+    public static final int DEFAULT_PROMPT_BATCH = 32;
+
+    final int batchCapacity;
+    /** (batch, dim) residual stream */
+    final float[] x;
+    /** (batch, dim) normalized input of a sub-layer */
+    final float[] xb;
+    /** (batch, dim) attention output before wo; also a sub-layer output added to x */
+    final float[] xb2;
+    /** (batch, dim) queries */
+    final float[] q;
+    /** (batch, kvDim) keys of the batch's tokens */
+    final float[] k;
+    /** (batch, kvDim) values of the batch's tokens */
+    final float[] v;
+    /** (batch, hiddenDim) w1 x, then silu(w1 x) * w3 x */
+    final float[] hb;
+    /** (batch, hiddenDim) w3 x */
+    final float[] hb2;
+    /** (nHeads, maxSequenceLength) attention scores, one row per head */
+    final float[] att;
+    /** (headSize / 2) RoPE rotation of the current position */
+    final float[] ropeCos;
+    final float[] ropeSin;
+    /** (vocabSize) logits of the last processed position */
+    final float[] logits;
+    final KvCache kvCache;
+    private int position;
+
+    /** A state for {@code config} with the full context length and the default prompt batch. */
+    public InferenceState(LlamaConfig config) {
+        this(config, config.contextLength(), DEFAULT_PROMPT_BATCH);
+    }
+
+    public InferenceState(LlamaConfig config, int maxSequenceLength, int batchCapacity) {
+        if (batchCapacity < 1) throw new IllegalArgumentException("prompt batch must be at least 1, found " + batchCapacity);
+        this.batchCapacity = batchCapacity;
+        int dim = config.dim(), kvDim = config.kvDim(), hidden = config.hiddenDim();
+        this.kvCache = new KvCache(config, maxSequenceLength);
+        this.x = new float[batchCapacity * dim];
+        this.xb = new float[batchCapacity * dim];
+        this.xb2 = new float[batchCapacity * dim];
+        this.q = new float[batchCapacity * dim];
+        this.k = new float[batchCapacity * kvDim];
+        this.v = new float[batchCapacity * kvDim];
+        this.hb = new float[batchCapacity * hidden];
+        this.hb2 = new float[batchCapacity * hidden];
+        this.att = new float[config.nHeads() * maxSequenceLength];
+        this.ropeCos = new float[config.headSize() / 2];
+        this.ropeSin = new float[config.headSize() / 2];
+        this.logits = new float[config.vocabSize()];
+    }
+
+    /** Positions already in the KV cache: the next token goes to this position. */
+    public int position() { return position; }
+
+    /**
+     * Forgets positions from {@code newPosition} on (a chat that edits its history, /reset), so
+     * the next token is written there. Earlier positions stay valid.
+     */
+    public void rewind(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("can rewind to [0, " + position + "], not " + newPosition);
+        }
+        position = newPosition;
+    }
+
+    void advance(int tokens) { position += tokens; }
+
+    public int maxSequenceLength() { return kvCache.maxSequenceLength(); }
+
+    /** The logits of the last processed position (vocabSize); overwritten by the next forward pass. */
+    public float[] logits() { return logits; }
+
+    public KvCache kvCache() { return kvCache; }
+}

@@ -1,0 +1,34 @@
+package io.llama2j.tensor;
+
+/** Small in-place operations on float32 activation vectors shared by the model and the sampler. */
+public final class FloatArrays {
+    private FloatArrays() {}
+
+    /** Numerically stable softmax of x[offset, offset + n) in place (subtracts the maximum first). */
+    public static void softmax(float[] x, int offset, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = offset; i < offset + n; i++) max = Math.max(max, x[i]);
+        float sum = 0f;
+        for (int i = offset; i < offset + n; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = offset; i < offset + n; i++) x[i] *= inv;
+    }
+
+    /** Index of the largest of x[0, n); the lowest index wins ties. */
+    public static int argmax(float[] x, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (x[i] > x[best]) best = i;
+        }
+        return best;
+    }
+
+    /** a[aOffset + i] += b[bOffset + i] for i in [0, n). */
+    public static void addInPlace(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        for (int i = 0; i < n; i++) a[aOffset + i] += b[bOffset + i];
+    }
+}

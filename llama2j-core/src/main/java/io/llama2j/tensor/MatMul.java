@@ -1,0 +1,57 @@
+package io.llama2j.tensor;
+
+/**
+ * Matrix products of a weight matrix W [rows, cols] (row-major, any storage type) with float32
+ * activations: one {@link FloatTensor#dot} per output element, rows split across threads.
+ */
+public final class MatMul {
+    private MatMul() {}
+
+    /**
+     * Multiply-adds below which a matrix-vector product is not worth handing to other threads
+     * (the hand-off costs a few microseconds; a tiny model's 64x64 matrix takes less).
+     */
+    public static final int MIN_PARALLEL_WORK = 1 << 15;
+
+    /**
+     * Rows per tile in {@link #matMul}: one tile of weight rows stays in cache while every token of
+     * the batch is multiplied with it, so each weight row is read from memory once per batch.
+     */
+    public static final int ROW_TILE = 16;
+
+    /** out[outOffset + r] = Σ_c W[r, c] · x[xOffset + c] for r in [0, rows). */
+    public static void matVec(Parallel parallel, FloatTensor w, float[] x, int xOffset,
+                              float[] out, int outOffset, int rows, int cols) {
+        int minRows = Math.max(1, MIN_PARALLEL_WORK / cols);
+        parallel.forRange(rows, minRows, (start, end) -> {
+            for (int r = start; r < end; r++) {
+                out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
+            }
+        });
+    }
+
+    /**
+     * The product for a batch of tokens: out[t, r] = Σ_c W[r, c] · x[t, c] for t in [0, tokens),
+     * with x [tokens, cols] and out [tokens, rows] row-major. Work is tiled ROW_TILE rows × all
+     * tokens, tiles split across threads.
+     */
+    public static void matMul(Parallel parallel, FloatTensor w, float[] x, float[] out,
+                              int tokens, int rows, int cols) {
+        if (tokens == 1) {
+            matVec(parallel, w, x, 0, out, 0, rows, cols);
+            return;
+        }
+        int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
+        long workPerTile = (long) ROW_TILE * cols * tokens;
+        int minTiles = (int) Math.max(1, MIN_PARALLEL_WORK / workPerTile);
+        parallel.forRange(tiles, minTiles, (tileStart, tileEnd) -> {
+            int rowEnd = Math.min(rows, tileEnd * ROW_TILE);
+            for (int r = tileStart * ROW_TILE; r < rowEnd; r++) {
+                long rowOffset = (long) r * cols;
+                for (int t = 0; t < tokens; t++) {
+                    out[t * rows + r] = w.dot(rowOffset, x, t * cols, cols);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,58 @@
+package io.llama2j.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.llama2j.tensor.Vectors.B;
+import static io.llama2j.tensor.Vectors.F;
+import static io.llama2j.tensor.Vectors.L;
+import static io.llama2j.tensor.Vectors.LE;
+
+/**
+ * ggml Q8_0 (ggml-common.h {@code block_q8_0}): blocks of 32 values, 34 bytes: an fp16 scale d,
+ * then 32 signed bytes q. value = q · d.
+ */
+public final class Q8_0Tensor extends BlockTensor {
+    static final int BLOCK = 32;
+    static final int BYTES = 2 + BLOCK;
+
+    public Q8_0Tensor(MemorySegment data, long size) {
+        super(GgmlType.Q8_0, data, size);
+    }
+
+    @Override public GgmlType type() { return GgmlType.Q8_0; }
+
+    @Override public float getFloat(long index) {
+        long block = index / BLOCK;
+        int j = (int) (index % BLOCK);
+        long at = block * BYTES;
+        return data.get(Vectors.BYTE, at + 2 + j) * half(at);
+    }
+
+    @Override protected void dequantizeBlock(long block, float[] out, int o) {
+        long at = block * BYTES;
+        float d = half(at);
+        for (int j = 0; j < BLOCK; j++) out[o + j] = data.get(Vectors.BYTE, at + 2 + j) * d;
+    }
+
+    @Override public float dot(long offset, float[] x, int xOffset, int n) {
+        if (!Vectors.ENABLED) return dotByBlocks(offset, x, xOffset, n);
+        FloatVector acc = FloatVector.zero(F);
+        long first = offset / BLOCK;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long at = (first + b) * BYTES;
+            int xi = xOffset + b * BLOCK;
+            FloatVector blockSum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                blockSum = q.fma(FloatVector.fromArray(F, x, xi + j), blockSum);
+            }
+            acc = blockSum.fma(FloatVector.broadcast(F, half(at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,37 @@
+package io.llama2j.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Vector API species shared by the dot kernels, and little-endian layouts for reading blocks.
+ *
+ * <p>The kernels load L quantized values (bytes or shorts) and widen them to L float lanes, so
+ * every species has the lane count L of the float species. L is the preferred float species'
+ * length, capped at 16 (512-bit): ggml blocks have 16- and 32-value groups, and a vector must
+ * not straddle two of them. Below 8 lanes (a 128-bit machine) there is no byte species of L
+ * lanes, and the tensors use their scalar loops instead ({@link #ENABLED} is false).
+ */
+final class Vectors {
+    private Vectors() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() > 16
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final boolean ENABLED = L >= 8 && L <= 16;
+    /** L byte lanes (64 or 128 bits). */
+    static final VectorSpecies<Byte> B = ENABLED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE)) : null;
+    /** L short lanes (128 or 256 bits). */
+    static final VectorSpecies<Short> S = ENABLED ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE)) : null;
+    /** L int lanes, the shape of F. */
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+}

@@ -1,0 +1,309 @@
+package io.llama2j.tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * SentencePiece's BPE encoding (bpe_model.cc {@code Model::SampleEncode} without dropout, plus
+ * the byte fallback of sentencepiece_processor.cc), in O(n log n): the text is split into
+ * characters kept in a doubly linked list; every adjacent pair whose concatenation is a piece
+ * goes into a priority queue ordered by that piece's score, ties going to the leftmost pair;
+ * the best pair is merged and only its two new neighbour pairs are pushed. Queue entries that a
+ * previous merge made stale are recognised, as SentencePiece does, by their length no longer
+ * matching.
+ */
+final class BpeEncoder {
+    private static final char SPACE_SYMBOL = '\u2581';
+    private static final char REPLACEMENT_CHARACTER = '\uFFFD';
+
+    private final Vocabulary vocabulary;
+    private final PieceTable producible;
+    private final PieceTable reserved;
+    private final PieceTable userDefined;
+    private final int maxUserDefinedLength;
+    private final boolean hasUnused;
+    private final int[] byteIds = new int[Vocabulary.BYTE_PIECES];
+
+    BpeEncoder(Vocabulary vocabulary) {
+        this.vocabulary = vocabulary;
+        Map<String, Integer> producibleMap = new HashMap<>();
+        Map<String, Integer> reservedMap = new HashMap<>();
+        Map<String, Integer> userDefinedMap = new HashMap<>();
+        int maxUser = 0;
+        boolean unused = false;
+        Arrays.fill(byteIds, -1);
+        String[] pieces = vocabulary.pieces();
+        PieceType[] types = vocabulary.types();
+        for (int id = 0; id < pieces.length; id++) {
+            (Vocabulary.producibleByBpe(types[id]) ? producibleMap : reservedMap).put(pieces[id], id);
+            if (types[id] == PieceType.USER_DEFINED) {
+                userDefinedMap.put(pieces[id], id);
+                maxUser = Math.max(maxUser, pieces[id].length());
+            }
+            if (types[id] == PieceType.UNUSED) unused = true;
+            if (types[id] == PieceType.BYTE) byteIds[Vocabulary.byteValue(pieces[id])] = id;
+        }
+        producible = new PieceTable(producibleMap);
+        reserved = new PieceTable(reservedMap);
+        userDefined = new PieceTable(userDefinedMap);
+        maxUserDefinedLength = maxUser;
+        hasUnused = unused;
+    }
+
+    /**
+     * SentencePiece's identity normalizer (normalizer.cc {@code Normalize}): optional removal of
+     * leading, trailing and repeated spaces, the dummy-prefix '▁', spaces written as '▁'.
+     * Unpaired surrogates, which UTF-8 cannot carry, become U+FFFD as malformed UTF-8 does there.
+     */
+    String normalize(String text) {
+        Vocabulary.Normalization n = vocabulary.normalization();
+        int start = 0;
+        if (n.removeExtraWhitespaces()) {
+            while (start < text.length() && text.charAt(start) == ' ') start++;
+        }
+        if (start == text.length()) return "";
+        StringBuilder out = new StringBuilder(text.length() - start + 1);
+        if (n.addDummyPrefix()) out.append(n.escapeWhitespaces() ? SPACE_SYMBOL : ' ');
+        boolean previousWasSpace = n.removeExtraWhitespaces();
+        for (int i = start; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == ' ') {
+                if (!previousWasSpace) out.append(n.escapeWhitespaces() ? SPACE_SYMBOL : ' ');
+                previousWasSpace = n.removeExtraWhitespaces();
+                continue;
+            }
+            previousWasSpace = false;
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                out.append(c).append(text.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                out.append(REPLACEMENT_CHARACTER);
+            } else {
+                out.append(c);
+            }
+        }
+        if (n.removeExtraWhitespaces()) {
+            char space = n.escapeWhitespaces() ? SPACE_SYMBOL : ' ';
+            int end = out.length();
+            while (end > 0 && out.charAt(end - 1) == space) end--;
+            out.setLength(end);
+        }
+        return out.toString();
+    }
+
+    /** Appends the ids of {@code text} (no BOS/EOS) to {@code out}. */
+    void encode(String text, IdBuffer out) {
+        String s = normalize(text);
+        if (s.isEmpty()) return;
+        Symbols symbols = split(s);
+        Map<String, String[]> reverseMerges = hasUnused ? new HashMap<>() : null;
+        PairQueue queue = new PairQueue(2 * symbols.count);
+        for (int i = 1; i < symbols.count; i++) offerPair(s, symbols, i - 1, i, queue, reverseMerges);
+        while (!queue.isEmpty()) {
+            int left = queue.topLeft();
+            int size = queue.topSize();
+            int pieceId = queue.topPieceId();
+            queue.pop();
+            int right = symbols.next[left];
+            // Stale entry: one side was merged away or grew since the pair was queued.
+            if (symbols.length[left] == 0 || right < 0 || symbols.length[right] == 0
+                    || symbols.length[left] + symbols.length[right] != size) {
+                continue;
+            }
+            symbols.length[left] += symbols.length[right];
+            symbols.id[left] = pieceId;
+            symbols.next[left] = symbols.next[right];
+            if (symbols.next[right] >= 0) symbols.prev[symbols.next[right]] = left;
+            symbols.length[right] = 0;
+            offerPair(s, symbols, symbols.prev[left], left, queue, reverseMerges);
+            offerPair(s, symbols, left, symbols.next[left], queue, reverseMerges);
+        }
+        for (int i = 0; i >= 0; i = symbols.next[i]) {
+            int start = symbols.start[i];
+            int end = start + symbols.length[i];
+            int id = symbols.id[i];
+            if (id < 0) id = lookup(s, start, end);
+            if (reverseMerges != null && vocabulary.types()[id] == PieceType.UNUSED) {
+                resegment(s.substring(start, end), out, reverseMerges);
+            } else {
+                emit(s, start, end, id, out);
+            }
+        }
+    }
+
+    /** SentencePiece's PieceToId: producible pieces, then reserved ones, else UNK. */
+    private int lookup(String s, int start, int end) {
+        int id = producible.get(s, start, end);
+        if (id < 0) id = reserved.get(s, start, end);
+        return id < 0 ? vocabulary.unkId() : id;
+    }
+
+    private void emit(String s, int start, int end, int id, IdBuffer out) {
+        if (id == vocabulary.unkId() && vocabulary.byteFallback()) {
+            // Byte fallback: an unknown character becomes the <0xNN> pieces of its UTF-8 bytes.
+            for (byte b : s.substring(start, end).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xFF]);
+        } else {
+            out.add(id);
+        }
+    }
+
+    /** An UNUSED piece is replaced by the two pieces it was merged from, recursively (bpe_model.cc). */
+    private void resegment(String piece, IdBuffer out, Map<String, String[]> reverseMerges) {
+        int id = lookup(piece, 0, piece.length());
+        String[] parts = vocabulary.types()[id] == PieceType.UNUSED ? reverseMerges.get(piece) : null;
+        if (parts == null) {
+            emit(piece, 0, piece.length(), id, out);
+            return;
+        }
+        resegment(parts[0], out, reverseMerges);
+        resegment(parts[1], out, reverseMerges);
+    }
+
+    private void offerPair(String s, Symbols symbols, int left, int right, PairQueue queue,
+                           Map<String, String[]> reverseMerges) {
+        if (left < 0 || right < 0 || symbols.frozen[left] || symbols.frozen[right]) return;
+        int start = symbols.start[left];
+        int size = symbols.length[left] + symbols.length[right];
+        int id = producible.get(s, start, start + size);
+        if (id < 0) return;
+        queue.push(vocabulary.scores()[id], left, size, id);
+        if (reverseMerges != null && vocabulary.types()[id] == PieceType.UNUSED) {
+            reverseMerges.put(s.substring(start, start + size), new String[] {
+                    s.substring(start, start + symbols.length[left]),
+                    s.substring(start + symbols.length[left], start + size)});
+        }
+    }
+
+    /** One symbol per character, or per user-defined piece (longest match), which is frozen. */
+    private Symbols split(String s) {
+        Symbols symbols = new Symbols(s.length());
+        int i = 0;
+        while (i < s.length()) {
+            int length = 0;
+            boolean frozen = false;
+            for (int len = Math.min(maxUserDefinedLength, s.length() - i); len > 0; len--) {
+                if (userDefined.get(s, i, i + len) >= 0) {
+                    length = len;
+                    frozen = true;
+                    break;
+                }
+            }
+            if (length == 0) length = Character.charCount(s.codePointAt(i));
+            symbols.add(i, length, frozen);
+            i += length;
+        }
+        return symbols;
+    }
+
+    /** The linked list of symbols: struct-of-arrays, index = position in the initial split. */
+    private static final class Symbols {
+        final int[] start;
+        final int[] length;
+        final int[] prev;
+        final int[] next;
+        final int[] id;
+        final boolean[] frozen;
+        int count;
+
+        Symbols(int capacity) {
+            start = new int[capacity];
+            length = new int[capacity];
+            prev = new int[capacity];
+            next = new int[capacity];
+            id = new int[capacity];
+            frozen = new boolean[capacity];
+        }
+
+        void add(int startChar, int lengthChars, boolean isFrozen) {
+            start[count] = startChar;
+            length[count] = lengthChars;
+            prev[count] = count - 1;
+            next[count] = -1;
+            if (count > 0) next[count - 1] = count;
+            id[count] = -1;
+            frozen[count] = isFrozen;
+            count++;
+        }
+    }
+
+    /**
+     * A binary max-heap of candidate merges. The key packs the score (as an order-preserving
+     * unsigned int) above the inverted left index, so one unsigned comparison gives "higher score
+     * first, then leftmost" (bpe_model.cc SymbolPairComparator).
+     */
+    private static final class PairQueue {
+        private long[] keys;
+        private int[] sizes;
+        private int[] pieceIds;
+        private int count;
+
+        PairQueue(int capacity) {
+            capacity = Math.max(capacity, 4);
+            keys = new long[capacity];
+            sizes = new int[capacity];
+            pieceIds = new int[capacity];
+        }
+
+        boolean isEmpty() {
+            return count == 0;
+        }
+
+        int topLeft() {
+            return (int) (0xFFFF_FFFFL - (keys[0] & 0xFFFF_FFFFL));
+        }
+
+        int topSize() {
+            return sizes[0];
+        }
+
+        int topPieceId() {
+            return pieceIds[0];
+        }
+
+        void push(float score, int left, int size, int pieceId) {
+            if (count == keys.length) {
+                keys = Arrays.copyOf(keys, count * 2);
+                sizes = Arrays.copyOf(sizes, count * 2);
+                pieceIds = Arrays.copyOf(pieceIds, count * 2);
+            }
+            int bits = Float.floatToIntBits(score + 0f); // +0f turns -0 into 0, as float comparison does
+            long orderedScore = (bits >= 0 ? bits ^ 0x8000_0000 : ~bits) & 0xFFFF_FFFFL;
+            long key = orderedScore << 32 | (0xFFFF_FFFFL - left);
+            int i = count++;
+            while (i > 0) {
+                int parent = (i - 1) >>> 1;
+                if (Long.compareUnsigned(keys[parent], key) >= 0) break;
+                keys[i] = keys[parent];
+                sizes[i] = sizes[parent];
+                pieceIds[i] = pieceIds[parent];
+                i = parent;
+            }
+            keys[i] = key;
+            sizes[i] = size;
+            pieceIds[i] = pieceId;
+        }
+
+        void pop() {
+            count--;
+            if (count == 0) return;
+            long key = keys[count];
+            int size = sizes[count];
+            int pieceId = pieceIds[count];
+            int i = 0;
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= count) break;
+                if (child + 1 < count && Long.compareUnsigned(keys[child + 1], keys[child]) > 0) child++;
+                if (Long.compareUnsigned(keys[child], key) <= 0) break;
+                keys[i] = keys[child];
+                sizes[i] = sizes[child];
+                pieceIds[i] = pieceIds[child];
+                i = child;
+            }
+            keys[i] = key;
+            sizes[i] = size;
+            pieceIds[i] = pieceId;
+        }
+    }
+}

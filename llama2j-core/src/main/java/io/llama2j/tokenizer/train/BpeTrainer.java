@@ -1,0 +1,366 @@
+package io.llama2j.tokenizer.train;
+
+import io.llama2j.tokenizer.SentencePieceModelWriter.Piece;
+import io.llama2j.tokenizer.SentencePieceModelWriter.PieceType;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * Learns a SentencePiece BPE vocabulary the way SentencePiece's bpe::Trainer::Train
+ * (bpe_model_trainer.cc, v0.1.97) does, so that the same text and options give the same
+ * pieces in the same order:
+ *
+ * <ol>
+ *   <li>The text is prepared by {@link TrainingCorpus}: normalized lines split into ▁-prefixed
+ *       words with their counts, and the alphabet (character coverage).</li>
+ *   <li>Every word starts as a sequence of character symbols; every adjacent pair allowed by
+ *       {@link PieceRules} becomes a candidate symbol that remembers its positions
+ *       (word, left index, right index).</li>
+ *   <li>Each step merges the candidate with the highest frequency (ties: fewer characters, then
+ *       the smaller UTF-8 string), found among the "active" candidates: the top 5% (at least
+ *       1000) by frequency, refreshed every 100 pieces, plus every pair created since. A
+ *       frequency is the sum of the counts of the words it occurs in, an overlapping
+ *       occurrence ("aaa" holds one "aa") counted once. Merging rewrites only the neighbours
+ *       of each position and marks the neighbouring pairs' frequencies stale, so they are
+ *       recounted from their position lists only when next looked at.</li>
+ *   <li>A piece string reached a second time by another split ("a"+"aa" after "aa"+"a") is
+ *       dropped, not merged.</li>
+ *   <li>The merged pieces get scores 0, -1, -2, ... in merge order; the alphabet follows,
+ *       most frequent first, continuing the scores; the special and byte pieces come first
+ *       with score 0.</li>
+ * </ol>
+ */
+public final class BpeTrainer {
+    /** bpe_model_trainer.cc kUpdateActiveSymbolsInteval. */
+    static final int ACTIVE_REFRESH_INTERVAL = 100;
+    /** bpe_model_trainer.cc kMinActiveSymbolsSize. */
+    static final int MIN_ACTIVE_SYMBOLS = 1000;
+    /** bpe_model_trainer.cc kTopFrequentRatio. */
+    static final float TOP_FREQUENT_RATIO = 0.05f;
+    /** How often (in pieces) progress is reported. */
+    static final int PROGRESS_INTERVAL = 50;
+
+    private final BpeTrainerConfig config;
+    private final Consumer<String> progress;
+
+    /** @param progress receives one-line progress messages (the CLI prints them on stderr) */
+    public BpeTrainer(BpeTrainerConfig config, Consumer<String> progress) {
+        this.config = config;
+        this.progress = progress;
+    }
+
+    public BpeTrainer(BpeTrainerConfig config) {
+        this(config, message -> { });
+    }
+
+    /** Trains on the lines of {@code files}, read in order. */
+    public TrainedVocabulary train(List<Path> files) throws IOException {
+        long start = System.nanoTime();
+        TrainingCorpus corpus = TrainingCorpus.load(files, config, metaPieceTexts());
+        return train(corpus, start);
+    }
+
+    /** Trains on in-memory lines, each one a sentence as a line of a training file would be. */
+    public TrainedVocabulary trainOnLines(List<String> lines) {
+        long start = System.nanoTime();
+        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), start);
+    }
+
+    private TrainedVocabulary train(TrainingCorpus corpus, long startNanos) {
+        progress.accept(String.format(Locale.ROOT, "read %,d characters: %,d sentences (%d too long, skipped), "
+                        + "%,d distinct words, alphabet of %d characters",
+                corpus.charsRead(), corpus.sentences(), corpus.skippedTooLong(), corpus.words().length,
+                corpus.alphabet().length));
+        int merges = config.vocabSize() - config.metaPieceCount() - corpus.alphabet().length;
+        if (corpus.alphabet().length == 0) {
+            throw new IllegalArgumentException("the training text has no characters to learn from");
+        }
+        if (merges < 0) {
+            throw new IllegalArgumentException("vocab size " + config.vocabSize() + " is smaller than the "
+                    + config.metaPieceCount() + " special/byte pieces plus the alphabet of "
+                    + corpus.alphabet().length + " characters (" + (config.metaPieceCount() + corpus.alphabet().length)
+                    + "); raise the vocab size or lower the character coverage");
+        }
+        List<String> merged = new Merger(corpus, new PieceRules(config)).run(merges);
+        if (merged.size() < merges) {
+            throw new IllegalArgumentException("the training text allows only " + merged.size()
+                    + " merges but vocab size " + config.vocabSize() + " needs " + merges
+                    + "; give more text or a smaller vocab size");
+        }
+        List<Piece> pieces = new ArrayList<>(config.vocabSize());
+        for (String meta : metaPieceTexts()) {
+            PieceType type = meta.equals(BpeTrainerConfig.UNK_PIECE) ? PieceType.UNKNOWN
+                    : pieces.size() < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
+            pieces.add(new Piece(meta, 0f, type));
+        }
+        int rank = 0;
+        for (String piece : merged) {
+            pieces.add(new Piece(piece, -(float) rank++, PieceType.NORMAL));
+        }
+        for (int c : corpus.alphabet()) {
+            pieces.add(new Piece(Character.toString(c), -(float) rank++, PieceType.NORMAL));
+        }
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
+                pieces.size(), merged.size(), corpus.alphabet().length, seconds));
+        return new TrainedVocabulary(pieces, merged.size(), corpus.alphabet().length, corpus.sentences(),
+                corpus.charsRead(), seconds);
+    }
+
+    /** Ids 0..2 unk, bos, eos (Llama 2 layout), then with byte fallback {@code <0x00>..<0xFF>}. */
+    private List<String> metaPieceTexts() {
+        List<String> meta = new ArrayList<>(List.of(BpeTrainerConfig.UNK_PIECE, BpeTrainerConfig.BOS_PIECE,
+                BpeTrainerConfig.EOS_PIECE));
+        if (config.byteFallback()) {
+            for (int b = 0; b < BpeTrainerConfig.BYTE_PIECES; b++) {
+                meta.add(String.format(Locale.ROOT, "<0x%02X>", b)); // SentencePiece ByteToPiece
+            }
+        }
+        return meta;
+    }
+
+    /** A character or a candidate pair; pairs are identified by their two parts, as in SentencePiece. */
+    private static final class Symbol {
+        final int id;
+        final int[] chars;
+        final Symbol left;
+        final Symbol right;
+        final boolean unknown;
+        /** Sum of word counts over valid positions; 0 means stale (recount before use). */
+        long freq;
+        /** Encoded positions (word << 32 | left << 16 | right), in ascending order. */
+        final TreeSet<Long> positions = new TreeSet<>();
+
+        Symbol(int id, int[] chars, Symbol left, Symbol right, boolean unknown) {
+            this.id = id;
+            this.chars = chars;
+            this.left = left;
+            this.right = right;
+            this.unknown = unknown;
+        }
+
+        boolean isPair() {
+            return left != null;
+        }
+
+        String text() {
+            return new String(chars, 0, chars.length);
+        }
+    }
+
+    /** Better-first order: frequency, then fewer characters, then the smaller UTF-8 string. */
+    private static final Comparator<Symbol> BEST_FIRST = Comparator.<Symbol>comparingLong(s -> -s.freq)
+            .thenComparingInt(s -> s.chars.length)
+            .thenComparing((a, b) -> Arrays.compare(a.chars, b.chars)) // code point order = UTF-8 byte order
+            .thenComparingInt(s -> s.id); // only equal strings from different splits reach here
+
+    /** The merge loop over one prepared corpus. */
+    private final class Merger {
+        private final TrainingCorpus corpus;
+        private final PieceRules rules;
+        /** symbols[word][i]: the symbol starting at character i, or null inside a merged symbol. */
+        private final Symbol[][] symbols;
+        private final Map<Integer, Symbol> charSymbols = new HashMap<>();
+        private final Map<Long, Symbol> pairSymbols = new HashMap<>();
+        private final Set<Symbol> active = new HashSet<>();
+        private int nextId;
+
+        Merger(TrainingCorpus corpus, PieceRules rules) {
+            this.corpus = corpus;
+            this.rules = rules;
+            int[][] words = corpus.words();
+            this.symbols = new Symbol[words.length][];
+            for (int w = 0; w < words.length; w++) {
+                symbols[w] = new Symbol[words[w].length];
+                for (int i = 0; i < words[w].length; i++) {
+                    symbols[w][i] = charSymbol(words[w][i]);
+                }
+            }
+            for (int w = 0; w < words.length; w++) {
+                for (int i = 1; i < symbols[w].length; i++) {
+                    addPair(w, i - 1, i);
+                }
+            }
+        }
+
+        List<String> run(int wanted) {
+            List<String> pieces = new ArrayList<>(wanted);
+            Set<String> seen = new HashSet<>();
+            while (pieces.size() < wanted) {
+                if (pieces.size() % ACTIVE_REFRESH_INTERVAL == 0) {
+                    refreshActive();
+                }
+                Symbol best = null;
+                for (Symbol s : active) {
+                    computeFreq(s);
+                    if (best == null || BEST_FIRST.compare(s, best) < 0) {
+                        best = s;
+                    }
+                }
+                if (best == null || best.freq == 0) {
+                    break; // nothing left to merge
+                }
+                if (!seen.add(best.text())) {
+                    forget(best);
+                    continue;
+                }
+                pieces.add(best.text());
+                if (pieces.size() % PROGRESS_INTERVAL == 0 || pieces.size() == wanted) {
+                    progress.accept(String.format(Locale.ROOT, "merge %d/%d: '%s' (frequency %d, %d candidates)",
+                            pieces.size(), wanted, best.text(), best.freq, pairSymbols.size()));
+                }
+                merge(best);
+                // Only now: while merging, a neighbouring pair equal to best must still find best.
+                forget(best);
+            }
+            return pieces;
+        }
+
+        /** Removes a chosen candidate so it is not chosen again. */
+        private void forget(Symbol s) {
+            pairSymbols.remove(key(s.left, s.right));
+            active.remove(s);
+        }
+
+        /** Replaces every valid position of {@code best} and updates the neighbouring pairs. */
+        private void merge(Symbol best) {
+            for (long encoded : best.positions) {
+                int w = (int) (encoded >>> 32);
+                int l = (int) ((encoded >>> 16) & 0xFFFF);
+                int r = (int) (encoded & 0xFFFF);
+                if (symbols[w][l] == null) {
+                    continue; // merged away by the previous, overlapping position ("aaa")
+                }
+                int next = nextIndex(w, r);
+                int prev = prevIndex(w, l);
+                resetFreq(w, prev, l, best);
+                resetFreq(w, r, next, best);
+                symbols[w][l] = best;
+                symbols[w][r] = null;
+                addPair(w, prev, l);
+                addPair(w, l, next);
+            }
+        }
+
+        /**
+         * UpdateActiveSymbols: the top max(1000, 5% of all symbols) pairs by frequency. Ties at
+         * the cut are broken by {@link #BEST_FIRST} (SentencePiece leaves them to hash order).
+         */
+        private void refreshActive() {
+            List<Symbol> pairs = new ArrayList<>(pairSymbols.values());
+            for (Symbol s : pairs) {
+                computeFreq(s);
+            }
+            int cacheSize = charSymbols.size() + pairSymbols.size();
+            int size = Math.min(Math.max(MIN_ACTIVE_SYMBOLS, (int) (cacheSize * TOP_FREQUENT_RATIO)), pairs.size());
+            pairs.sort(BEST_FIRST);
+            active.clear();
+            active.addAll(pairs.subList(0, size));
+        }
+
+        /** ComputeFreq: drops stale and overlapping positions, sums the word counts of the rest. */
+        private void computeFreq(Symbol s) {
+            if (s.freq > 0) {
+                return;
+            }
+            int prevWord = -1;
+            int prevRight = 0;
+            var it = s.positions.iterator();
+            while (it.hasNext()) {
+                long encoded = it.next();
+                int w = (int) (encoded >>> 32);
+                int l = (int) ((encoded >>> 16) & 0xFFFF);
+                int r = (int) (encoded & 0xFFFF);
+                if ((w == prevWord && l == prevRight) || symbols[w][l] != s.left || symbols[w][r] != s.right) {
+                    it.remove();
+                    prevWord = -1;
+                    prevRight = 0;
+                } else {
+                    s.freq += corpus.wordCounts()[w];
+                    prevWord = w;
+                    prevRight = r;
+                }
+            }
+        }
+
+        private void addPair(int w, int l, int r) {
+            if (l < 0 || r < 0) {
+                return;
+            }
+            Symbol pair = pairSymbol(symbols[w][l], symbols[w][r]);
+            if (pair != null) {
+                active.add(pair);
+                pair.positions.add(((long) w << 32) | ((long) l << 16) | r);
+            }
+        }
+
+        private void resetFreq(int w, int l, int r, Symbol best) {
+            if (l < 0 || r < 0) {
+                return;
+            }
+            Symbol pair = pairSymbol(symbols[w][l], symbols[w][r]);
+            if (pair != null && pair != best) {
+                pair.freq = 0;
+            }
+        }
+
+        private Symbol charSymbol(int c) {
+            return charSymbols.computeIfAbsent(c,
+                    k -> new Symbol(nextId++, new int[] {k}, null, null, k == TrainingCorpus.UNKNOWN_CHAR));
+        }
+
+        /** GetPairSymbol: the candidate for left+right, made on first sight; null if not a valid piece. */
+        private Symbol pairSymbol(Symbol left, Symbol right) {
+            if (left == null || right == null || left.unknown || right.unknown) {
+                return null;
+            }
+            long key = key(left, right);
+            Symbol cached = pairSymbols.get(key);
+            if (cached != null) {
+                return cached;
+            }
+            int[] chars = Arrays.copyOf(left.chars, left.chars.length + right.chars.length);
+            System.arraycopy(right.chars, 0, chars, left.chars.length, right.chars.length);
+            if (!rules.isValid(chars)) {
+                return null;
+            }
+            Symbol pair = new Symbol(nextId++, chars, left, right, false);
+            pairSymbols.put(key, pair);
+            return pair;
+        }
+
+        private static long key(Symbol left, Symbol right) {
+            return ((long) left.id << 32) | (right.id & 0xFFFFFFFFL);
+        }
+
+        private int nextIndex(int w, int index) {
+            for (int i = index + 1; i < symbols[w].length; i++) {
+                if (symbols[w][i] != null) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        private int prevIndex(int w, int index) {
+            for (int i = index - 1; i >= 0; i--) {
+                if (symbols[w][i] != null) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+}

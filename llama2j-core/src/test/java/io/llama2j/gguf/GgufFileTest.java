@@ -1,0 +1,79 @@
+package io.llama2j.gguf;
+
+import io.llama2j.TestData;
+import io.llama2j.tensor.FloatTensor;
+import io.llama2j.tensor.GgmlType;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** GgufFile on the real files of ../shared/testdata (facts from its PROVENANCE.md). */
+class GgufFileTest {
+
+    @Test
+    void stories260KHasTheDocumentedHeaderMetadataAndTensors() throws Exception {
+        try (GgufFile gguf = GgufFile.open(TestData.file("stories260K.gguf"))) {
+            assertThat(gguf.version()).isEqualTo(3);
+            assertThat(gguf.tensors()).hasSize(48);
+            assertThat(gguf.alignment()).isEqualTo(32);
+            assertThat(gguf.dataOffset()).isEqualTo(14176);
+            assertThat(gguf.getString("general.architecture")).isEqualTo("llama");
+            assertThat(gguf.getInt("llama.block_count")).isEqualTo(5);
+            assertThat(gguf.getInt("llama.embedding_length")).isEqualTo(64);
+            assertThat(gguf.getInt("llama.feed_forward_length")).isEqualTo(172);
+            assertThat(gguf.getInt("llama.attention.head_count")).isEqualTo(8);
+            assertThat(gguf.getInt("llama.attention.head_count_kv")).isEqualTo(4);
+            assertThat(gguf.getInt("llama.context_length")).isEqualTo(2048);
+            assertThat(gguf.getFloat("llama.attention.layer_norm_rms_epsilon")).isEqualTo(1e-5f);
+            String[] tokens = gguf.getStringArray("tokenizer.ggml.tokens");
+            assertThat(tokens).hasSize(512);
+            assertThat(tokens[1]).isEqualTo("<s>");
+            assertThat(tokens[2]).isEqualTo("</s>");
+            assertThat(gguf.getFloatArray("tokenizer.ggml.scores")).hasSize(512);
+            assertThat(gguf.getIntArray("tokenizer.ggml.token_type")).hasSize(512);
+
+            GgufTensorInfo embd = gguf.tensorInfo("token_embd.weight");
+            assertThat(embd.type()).isEqualTo(GgmlType.F32);
+            assertThat(embd.shape()).containsExactly(64, 512);
+            FloatTensor e = gguf.tensor("token_embd.weight");
+            FloatTensor out = gguf.tensor("output.weight");
+            assertThat(e.size()).isEqualTo(64 * 512);
+            for (long i = 0; i < e.size(); i += 97) {
+                assertThat(out.getFloat(i)).isEqualTo(e.getFloat(i)); // output is byte-equal to token_embd
+            }
+        }
+    }
+
+    @Test
+    void vocabOnlyFileHasNoTensorsAndTheLlama2Vocabulary() throws Exception {
+        try (GgufFile gguf = GgufFile.open(TestData.file("ggml-vocab-llama-spm.gguf"))) {
+            assertThat(gguf.tensors()).isEmpty();
+            assertThat(gguf.getStringArray("tokenizer.ggml.tokens")).hasSize(32000);
+            assertThat(gguf.getString("tokenizer.ggml.model")).isEqualTo("llama");
+            assertThat(gguf.getBoolean("tokenizer.ggml.add_bos_token")).isTrue();
+            assertThat(gguf.getInt("llama.block_count")).isEqualTo(32);
+        }
+    }
+
+    @Test
+    void typedAccessorsNameTheKeyAndTheFoundType() throws Exception {
+        Path p = TestData.file("stories260K.gguf");
+        try (GgufFile gguf = GgufFile.open(p)) {
+            assertThatThrownBy(() -> gguf.getInt("general.architecture"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("general.architecture").hasMessageContaining("STRING");
+            assertThatThrownBy(() -> gguf.getStringArray("tokenizer.ggml.scores"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("tokenizer.ggml.scores").hasMessageContaining("FLOAT32");
+            assertThatThrownBy(() -> gguf.getString("no.such.key"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no.such.key");
+            assertThatThrownBy(() -> gguf.tensor("no.such.tensor"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no.such.tensor");
+            assertThat(gguf.contains("general.architecture")).isTrue();
+            assertThat(gguf.contains("no.such.key")).isFalse();
+        }
+    }
+}

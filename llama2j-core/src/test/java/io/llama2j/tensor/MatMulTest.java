@@ -1,0 +1,59 @@
+package io.llama2j.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class MatMulTest {
+
+    static float[] random(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    /** Plain double-precision W x for one token. */
+    static double reference(float[] w, float[] x, int xOffset, int row, int cols) {
+        double s = 0;
+        for (int c = 0; c < cols; c++) s += (double) w[row * cols + c] * x[xOffset + c];
+        return s;
+    }
+
+    @Test
+    void matVecOnSeveralThreadsEqualsTheSerialDefinition() {
+        Random r = new Random(1);
+        int rows = 301, cols = 256; // large enough to be split, rows not a multiple of anything
+        float[] w = random(r, rows * cols);
+        float[] x = random(r, cols + 5);
+        float[] out = new float[rows + 3];
+        try (Parallel p = new Parallel(3)) {
+            MatMul.matVec(p, F32Tensor.of(w), x, 5, out, 3, rows, cols);
+        }
+        for (int row = 0; row < rows; row++) {
+            assertThat(out[3 + row]).isCloseTo((float) reference(w, x, 5, row, cols), within(1e-3f));
+        }
+    }
+
+    @Test
+    void matMulOfABatchEqualsOneMatVecPerToken() {
+        Random r = new Random(2);
+        int rows = 70, cols = 96, tokens = 5;
+        float[] w = random(r, rows * cols);
+        float[] x = random(r, tokens * cols);
+        float[] batched = new float[tokens * rows];
+        float[] single = new float[rows];
+        try (Parallel p = new Parallel(2)) {
+            FloatTensor tensor = F32Tensor.of(w);
+            MatMul.matMul(p, tensor, x, batched, tokens, rows, cols);
+            for (int t = 0; t < tokens; t++) {
+                MatMul.matVec(p, tensor, x, t * cols, single, 0, rows, cols);
+                for (int row = 0; row < rows; row++) {
+                    assertThat(batched[t * rows + row]).as("token %d row %d", t, row).isEqualTo(single[row]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.llama2j.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ParallelTest {
+
+    @Test
+    void everyIndexIsVisitedExactlyOnceForManyRangeSizes() {
+        try (Parallel p = new Parallel(3)) {
+            for (int n = 0; n < 200; n += 7) {
+                int[] visits = new int[n];
+                p.forRange(n, 1, (start, end) -> {
+                    for (int i = start; i < end; i++) visits[i]++;
+                });
+                for (int i = 0; i < n; i++) assertThat(visits[i]).as("index %d of %d", i, n).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void usesAtMostItsThreadCountAndRunsSmallRangesOnTheCaller() {
+        try (Parallel p = new Parallel(3)) {
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            AtomicInteger chunks = new AtomicInteger();
+            p.forRange(300, 1, (s, e) -> { seen.add(Thread.currentThread()); chunks.incrementAndGet(); });
+            assertThat(chunks.get()).isEqualTo(3);
+            assertThat(seen).hasSize(3).contains(Thread.currentThread());
+
+            seen.clear();
+            p.forRange(300, 1000, (s, e) -> seen.add(Thread.currentThread()));
+            assertThat(seen).containsExactly(Thread.currentThread());
+        }
+    }
+
+    @Test
+    void nestedLoopsRunInlineInsteadOfDeadlocking() {
+        try (Parallel p = new Parallel(2)) {
+            AtomicInteger inner = new AtomicInteger();
+            p.forRange(4, 1, (s, e) -> p.forRange(10, 1, (a, b) -> inner.addAndGet(b - a)));
+            assertThat(inner.get()).isEqualTo(20); // 2 outer chunks x 10 inner indices
+        }
+    }
+
+    @Test
+    void anExceptionInAWorkerReachesTheCallerAndThePoolStaysUsable() {
+        try (Parallel p = new Parallel(2)) {
+            assertThatThrownBy(() -> p.forRange(2, 1, (s, e) -> {
+                if (s == 1) throw new IllegalStateException("chunk failed");
+            })).isInstanceOf(IllegalStateException.class).hasMessage("chunk failed");
+            AtomicInteger sum = new AtomicInteger();
+            p.forRange(100, 1, (s, e) -> sum.addAndGet(e - s));
+            assertThat(sum.get()).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void rejectsAThreadCountBelowOne() {
+        assertThatThrownBy(() -> new Parallel(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least 1, found 0");
+    }
+}
