@@ -130,9 +130,18 @@ public final class LlamaServer implements AutoCloseable {
         }
     }
 
+    /** The route's path pattern (bounded label set for metrics), or "unmatched". */
+    private static String endpointLabel(Context ctx) {
+        try {
+            String endpoint = ctx.endpointHandlerPath();
+            return endpoint.isEmpty() ? "unmatched" : endpoint;
+        } catch (IllegalStateException refusedBeforeTheEndpoint) { // e.g. 401 from the API-key check
+            return ctx.path().startsWith("/v1/") ? "/v1 (refused)" : "unmatched";
+        }
+    }
+
     private void logRequest(Context ctx, Float millis) {
-        String endpoint = ctx.endpointHandlerPath();
-        metrics.requestCompleted(endpoint.isEmpty() ? "other" : endpoint, ctx.statusCode());
+        metrics.requestCompleted(endpointLabel(ctx), ctx.statusCode());
         LOG.info("{} {} {} {} ms {}", ctx.method(), ctx.path(), ctx.statusCode(),
                 String.format(Locale.ROOT, "%.1f", millis), ctx.ip());
     }

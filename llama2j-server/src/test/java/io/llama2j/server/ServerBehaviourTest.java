@@ -33,13 +33,13 @@ class ServerBehaviourTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static String chatBody(int maxTokens, boolean stream) {
-        return "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story.\"}],\"max_tokens\":" + maxTokens
+    private static String completionBody(int maxTokens, boolean stream) {
+        return "{\"prompt\":\"Once upon a time\",\"max_tokens\":" + maxTokens
                 + ",\"temperature\":1,\"seed\":7,\"stream\":" + stream + "}";
     }
 
     private HttpRequest post(LlamaServer server, String body) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
@@ -62,12 +62,12 @@ class ServerBehaviourTest {
         ServerConfig config = TestModels.config().withParallel(1).withQueue(1);
         try (LlamaServer server = LlamaServer.start(model, config)) {
             model.closeGate();
-            CompletableFuture<HttpResponse<String>> first = http.sendAsync(post(server, chatBody(8, false)), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> first = http.sendAsync(post(server, completionBody(8, false)), HttpResponse.BodyHandlers.ofString());
             awaitHealth(server, "slots_busy", 1, Duration.ofSeconds(10));
-            CompletableFuture<HttpResponse<String>> second = http.sendAsync(post(server, chatBody(8, false)), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> second = http.sendAsync(post(server, completionBody(8, false)), HttpResponse.BodyHandlers.ofString());
             awaitHealth(server, "queue_depth", 1, Duration.ofSeconds(10));
 
-            HttpResponse<String> third = http.send(post(server, chatBody(8, false)), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> third = http.send(post(server, completionBody(8, false)), HttpResponse.BodyHandlers.ofString());
             assertThat(third.statusCode()).isEqualTo(429);
             JsonNode error = JSON.readTree(third.body()).get("error");
             assertThat(error.get("code").asText()).isEqualTo("queue_full");
@@ -76,8 +76,8 @@ class ServerBehaviourTest {
             model.openGate();
             assertThat(first.get().statusCode()).isEqualTo(200);
             assertThat(second.get().statusCode()).isEqualTo(200);
-            assertThat(JSON.readTree(second.get().body()).at("/choices/0/message/content").asText())
-                    .isEqualTo(JSON.readTree(first.get().body()).at("/choices/0/message/content").asText());
+            assertThat(JSON.readTree(second.get().body()).at("/choices/0/text").asText())
+                    .isEqualTo(JSON.readTree(first.get().body()).at("/choices/0/text").asText());
             assertThat(server.metrics().render()).contains("llama2j_queue_rejections_total 1\n");
         }
     }
@@ -86,10 +86,10 @@ class ServerBehaviourTest {
     void aClientThatDisconnectsFreesItsSlotAtOnce() throws Exception {
         PacedModel model = new PacedModel(TestModels.stories260K(), 20);
         try (LlamaServer server = LlamaServer.start(model, TestModels.config().withParallel(1))) {
-            String body = chatBody(400, true);
+            String body = completionBody(400, true);
             try (Socket socket = new Socket("127.0.0.1", server.port())) {
                 OutputStream out = socket.getOutputStream();
-                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                         + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
                         .getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -104,7 +104,7 @@ class ServerBehaviourTest {
             }
             // 400 tokens at 20 ms would take 8 s; the slot must be free long before.
             awaitHealth(server, "slots_busy", 0, Duration.ofSeconds(3));
-            HttpResponse<String> next = http.send(post(server, chatBody(4, false)), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> next = http.send(post(server, completionBody(4, false)), HttpResponse.BodyHandlers.ofString());
             assertThat(next.statusCode()).isEqualTo(200);
         }
     }
@@ -115,7 +115,7 @@ class ServerBehaviourTest {
         ServerConfig config = TestModels.config().withParallel(1).withDrainTimeout(Duration.ofMillis(300));
         LlamaServer server = LlamaServer.start(model, config);
         CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> stream =
-                http.sendAsync(post(server, chatBody(400, true)), HttpResponse.BodyHandlers.ofLines());
+                http.sendAsync(post(server, completionBody(400, true)), HttpResponse.BodyHandlers.ofLines());
         HttpResponse<java.util.stream.Stream<String>> response = stream.get();
         assertThat(response.statusCode()).isEqualTo(200);
         CompletableFuture<List<String>> lines = CompletableFuture.supplyAsync(() -> {

@@ -71,17 +71,19 @@ public final class OpenAiApi {
         checkModel(fields);
         checkSingleChoice(fields);
         List<ChatTurn> dialog = messages(fields);
+        Integer maxTokens = fields.has("max_completion_tokens")
+                ? fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE)
+                : fields.integer("max_tokens", 1, Integer.MAX_VALUE);
+        SamplingSettings sampling = sampling(fields);
+        List<String> stop = fields.stop();
         int[] prompt;
         try {
             prompt = model.encodeChat(dialog);
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("messages", "invalid_messages", e.getMessage());
         }
-        Integer maxTokens = fields.has("max_completion_tokens")
-                ? fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE)
-                : fields.integer("max_tokens", 1, Integer.MAX_VALUE);
         int budget = PromptLimits.completionBudget(prompt.length, maxTokens, model.contextLength(), "messages");
-        GenerationRequest request = new GenerationRequest(prompt, budget, sampling(fields), fields.stop());
+        GenerationRequest request = new GenerationRequest(prompt, budget, sampling, stop);
         run(ctx, fields, request, true);
     }
 
@@ -97,12 +99,14 @@ public final class OpenAiApi {
         if (fields.has("logprobs")) {
             throw ApiException.invalid("logprobs", "unsupported_value", "'logprobs' is not supported by this server.");
         }
-        int[] prompt = completionPrompt(fields);
         Integer maxTokens = fields.integer("max_tokens", 1, Integer.MAX_VALUE);
+        SamplingSettings sampling = sampling(fields);
+        List<String> stop = fields.stop();
+        int[] prompt = completionPrompt(fields);
         // OpenAI's legacy completions default to 16 tokens.
         int budget = PromptLimits.completionBudget(prompt.length, maxTokens == null ? DEFAULT_COMPLETION_TOKENS : maxTokens,
                 model.contextLength(), "prompt");
-        GenerationRequest request = new GenerationRequest(prompt, budget, sampling(fields), fields.stop());
+        GenerationRequest request = new GenerationRequest(prompt, budget, sampling, stop);
         run(ctx, fields, request, false);
     }
 
