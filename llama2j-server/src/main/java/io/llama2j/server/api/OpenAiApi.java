@@ -33,6 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class OpenAiApi {
 
     private static final String OWNER = "llama2j";
+    /** How long a stream may stay silent before an SSE comment line is sent. */
+    static final long HEARTBEAT_MILLIS = 2000;
 
     private final ServedModel model;
     private final Scheduler scheduler;
@@ -344,7 +346,15 @@ public final class OpenAiApi {
             OutputStream out = ctx.res().getOutputStream();
             if (shapes.chat()) send(out, shapes.firstChunk());
             while (true) {
-                switch (events.next()) {
+                GenerationEvents.Event event = events.next(HEARTBEAT_MILLIS);
+                if (event == null) {
+                    // An SSE comment while queued or prefilling: clients ignore it, and a client
+                    // that has gone away is noticed here, freeing its place.
+                    out.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    continue;
+                }
+                switch (event) {
                     case GenerationEvents.Text t -> send(out, shapes.textChunk(t.text()));
                     case GenerationEvents.Finished f -> {
                         send(out, shapes.finishChunk(f.reason()));
