@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 GenerateCommand.class,
                 InspectCommand.class,
+                TrainTokenizerCommand.class,
+                ConvertCommand.class,
         })
 public final class Main {
 
