@@ -86,7 +86,13 @@ public final class GenerateCommand implements Callable<Integer> {
         if (tokens < 0) throw new ParameterException(spec.commandLine(), "-n must be >= 0, found " + tokens);
         if (repeat < 1) throw new ParameterException(spec.commandLine(), "--repeat must be at least 1, found " + repeat);
         SamplerConfig samplerConfig = sampling.toConfig(spec.commandLine(), DEFAULT_TEMPERATURE, DEFAULT_TOP_P);
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        try (LoadedModel m = ModelLoader.load(model, tokenizer)) {
+            run(m, samplerConfig);
+        }
+        return 0;
+    }
+
+    private void run(LoadedModel m, SamplerConfig samplerConfig) {
         int[] ids = promptIds != null ? parseIds(promptIds)
                 : prompt != null ? m.tokenizer().encode(prompt, true, false)
                 : new int[]{m.tokenizer().bosId()};
@@ -120,7 +126,6 @@ public final class GenerateCommand implements Callable<Integer> {
                         + " thread" + (parallel.threads() == 1 ? "" : "s") + (samplerConfig.isGreedy() ? "" : ", seed " + samplerConfig.seed()));
             }
         }
-        return 0;
     }
 
     private int[] parseIds(String text) {
