@@ -86,6 +86,9 @@ public final class ChatSession {
         int room = state.maxSequenceLength() - ids.length;
         GenerationResult r = generator.generate(state, newIds, sampler,
                 new GenerationSettings(Math.min(maxAnswerTokens, room), stopTokenIds, List.of(), cancelled), decoder, listener);
+        if (r.stopReason() == StopReason.MAX_TOKENS && room < maxAnswerTokens) {
+            r = new GenerationResult(r.tokens(), r.text(), StopReason.CONTEXT_FULL, r.promptTokens(), r.promptNanos(), r.generationNanos());
+        }
         int[] all = Arrays.copyOf(ids, ids.length + r.tokens().length);
         System.arraycopy(r.tokens(), 0, all, ids.length, r.tokens().length);
         cachedIds = Arrays.copyOf(all, state.position());
