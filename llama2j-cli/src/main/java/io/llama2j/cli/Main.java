@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Llama 2 in pure Java: run, train and measure Llama 2 models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
         })
 public final class Main {
 
