@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
         })
 public final class Main {
 
