@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 GenerateCommand.class,
+                ChatCommand.class,
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
