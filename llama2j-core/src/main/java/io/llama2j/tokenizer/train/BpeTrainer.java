@@ -98,7 +98,8 @@ public final class BpeTrainer {
         if (merged.size() < merges) {
             throw new IllegalArgumentException("the training text allows only " + merged.size()
                     + " merges but vocab size " + config.vocabSize() + " needs " + merges
-                    + "; give more text or a smaller vocab size");
+                    + "; give more text or a vocab size of at most "
+                    + (config.vocabSize() - merges + merged.size()));
         }
         String[] pieces = new String[config.vocabSize()];
         float[] scores = new float[config.vocabSize()];
