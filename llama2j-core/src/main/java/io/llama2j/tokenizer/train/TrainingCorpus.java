@@ -1,6 +1,5 @@
 package io.llama2j.tokenizer.train;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +44,7 @@ record TrainingCorpus(int[][] words, long[] wordCounts, int[] alphabet, long[] a
     static final int BOUNDARY_CHAR = '\t';
     /** What a malformed UTF-8 byte decodes to (normalizer.cc NormalizePrefix). */
     static final int REPLACEMENT_CHAR = 0xFFFD;
+    private static final int READ_CHUNK_BYTES = 1 << 16;
 
     /** Reads {@code files} in order, one sentence per line, and prepares them. */
     static TrainingCorpus load(List<Path> files, BpeTrainerConfig config, List<String> metaPieces) throws IOException {
@@ -58,7 +58,7 @@ record TrainingCorpus(int[][] words, long[] wordCounts, int[] alphabet, long[] a
         }
         Builder builder = new Builder(config, metaPieces);
         for (Path file : files) {
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            try (InputStream in = Files.newInputStream(file)) {
                 if (!builder.readLines(in)) {
                     break;
                 }
@@ -93,21 +93,23 @@ record TrainingCorpus(int[][] words, long[] wordCounts, int[] alphabet, long[] a
         /** Splits the stream on '\n' like std::getline; false once the character limit is reached. */
         boolean readLines(InputStream in) throws IOException {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            boolean pending = false;
-            while ((b = in.read()) != -1) {
-                if (b == '\n') {
-                    if (!addLine(line.toByteArray())) {
-                        return false;
+            byte[] chunk = new byte[READ_CHUNK_BYTES];
+            int read;
+            while ((read = in.read(chunk)) != -1) {
+                int lineStart = 0;
+                for (int i = 0; i < read; i++) {
+                    if (chunk[i] == '\n') {
+                        line.write(chunk, lineStart, i - lineStart);
+                        if (!addLine(line.toByteArray())) {
+                            return false;
+                        }
+                        line.reset();
+                        lineStart = i + 1;
                     }
-                    line.reset();
-                    pending = false;
-                } else {
-                    line.write(b);
-                    pending = true;
                 }
+                line.write(chunk, lineStart, read - lineStart);
             }
-            return !pending || addLine(line.toByteArray());
+            return line.size() == 0 || addLine(line.toByteArray());
         }
 
         boolean addLine(byte[] utf8) {
@@ -203,7 +205,11 @@ record TrainingCorpus(int[][] words, long[] wordCounts, int[] alphabet, long[] a
                     if (!isValidCodepoint(c) || c == 0) {
                         continue;
                     }
-                    counts.computeIfAbsent(c, k -> new long[1])[0]++;
+                    long[] count = counts.get(c);
+                    if (count == null) {
+                        counts.put(c, count = new long[1]);
+                    }
+                    count[0]++;
                     allChars++;
                 }
             }

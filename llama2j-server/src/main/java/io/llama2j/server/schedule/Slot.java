@@ -114,6 +114,7 @@ final class Slot {
     }
 
     private void finish(FinishReason reason) {
+        emit(stops.push(text.flush()));
         emit(stops.flush());
         Job finished = job;
         int promptTokens = finished.request.prompt().length;

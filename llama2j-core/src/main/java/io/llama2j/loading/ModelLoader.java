@@ -1,0 +1,111 @@
+package io.llama2j.loading;
+
+import io.llama2j.llama2c.Llama2cCheckpoint;
+import io.llama2j.model.LlamaConfig;
+import io.llama2j.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * The one entry point that opens a model whatever its format: {@link #detect} looks at the
+ * content (never the file name), {@link #load} dispatches in one switch. A new format is a new
+ * {@link ModelFormat} constant and a new case here. The tokenizer is loaded with the model and
+ * checked against its vocabulary size.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    /** Bytes read to recognize a file format. */
+    private static final int SNIFF_BYTES = 28;
+    /** "GGUF" as the first four bytes of a GGUF file. */
+    private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};
+    /** The name llama2.c's run.c uses for the tokenizer next to a checkpoint. */
+    public static final String LLAMA2C_TOKENIZER_NAME = "tokenizer.bin";
+
+    /**
+     * Loads {@code model}. {@code tokenizerOrNull} overrides where the tokenizer is read from;
+     * without it a llama2.c checkpoint uses tokenizer.bin in the same folder, a GGUF file its own
+     * vocabulary, a folder its tokenizer.model.
+     */
+    public static LoadedModel load(Path model, Path tokenizerOrNull) throws IOException {
+        return load(model, tokenizerOrNull, true);
+    }
+
+    /** Loads configuration and weights only (tokenizerFile is null): for inspection and conversion. */
+    public static LoadedModel loadWeightsOnly(Path model) throws IOException {
+        return load(model, null, false);
+    }
+
+    private static LoadedModel load(Path model, Path tokenizerOrNull, boolean withTokenizer) throws IOException {
+        ModelFormat format = detect(model);
+        return switch (format) {
+            case LLAMA2C -> {
+                Llama2cCheckpoint ckpt = Llama2cCheckpoint.load(model);
+                Tokenizer tokenizer = !withTokenizer ? null
+                        : tokenizerFor(ckpt.config(), tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
+                        : llama2cTokenizerNextTo(model));
+                yield new LoadedModel(model, format, ckpt.config(), ckpt.weights(), tokenizer);
+            }
+            case GGUF -> throw new IOException(model + ": GGUF models are not supported by this build yet");
+            case HF_FOLDER, META_FOLDER -> throw new IOException(model + ": " + format + " models are not supported by this build yet");
+        };
+    }
+
+    /** The format of {@code model}, from its content; a clear error when it is none of them. */
+    public static ModelFormat detect(Path model) throws IOException {
+        if (Files.isDirectory(model)) {
+            if (Files.isRegularFile(model.resolve("config.json"))) return ModelFormat.HF_FOLDER;
+            if (Files.isRegularFile(model.resolve("params.json"))) return ModelFormat.META_FOLDER;
+            throw new IOException(model + ": a folder without config.json (Hugging Face) or params.json (Meta) is not a model");
+        }
+        requireFile(model, "model");
+        byte[] head = new byte[SNIFF_BYTES];
+        int n;
+        try (InputStream in = Files.newInputStream(model)) {
+            n = in.readNBytes(head, 0, head.length);
+        }
+        if (n >= GGUF_MAGIC.length && java.util.Arrays.equals(head, 0, GGUF_MAGIC.length, GGUF_MAGIC, 0, GGUF_MAGIC.length)) {
+            return ModelFormat.GGUF;
+        }
+        if (Llama2cCheckpoint.looksLike(MemorySegment.ofArray(java.util.Arrays.copyOf(head, n)))) return ModelFormat.LLAMA2C;
+        throw new IOException(model + ": not a model file llama2j knows (expected GGUF, a llama2.c checkpoint, or a"
+                + " Hugging Face / Meta folder); it starts with " + hex(head, Math.min(n, 8)));
+    }
+
+    /** Loads the tokenizer and checks that its vocabulary fits the model's embedding. */
+    private static Tokenizer tokenizerFor(LlamaConfig config, Path file) throws IOException {
+        Tokenizer t = Tokenizer.load(file);
+        if (t.vocabSize() != config.vocabSize()) {
+            throw new IOException(file + ": the tokenizer has " + t.vocabSize() + " tokens but the model's vocabulary has "
+                    + config.vocabSize() + " (wrong tokenizer for this model?)");
+        }
+        return t;
+    }
+
+    private static Path llama2cTokenizerNextTo(Path model) throws IOException {
+        Path parent = model.toAbsolutePath().getParent();
+        Path candidate = parent.resolve(LLAMA2C_TOKENIZER_NAME);
+        if (!Files.isRegularFile(candidate)) {
+            throw new IOException(model + ": a llama2.c checkpoint does not contain its tokenizer; pass one with -z"
+                    + " (e.g. tokenizer.bin or tok512.bin) or put " + LLAMA2C_TOKENIZER_NAME + " in " + parent);
+        }
+        return candidate;
+    }
+
+    private static Path requireFile(Path p, String what) throws IOException {
+        if (!Files.exists(p)) throw new NoSuchFileException(p.toString(), null, what + " file not found");
+        if (!Files.isRegularFile(p)) throw new IOException(p + ": " + what + " is not a regular file");
+        return p;
+    }
+
+    private static String hex(byte[] b, int n) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < n; i++) s.append(String.format("%02x ", b[i]));
+        return s.toString().trim();
+    }
+}

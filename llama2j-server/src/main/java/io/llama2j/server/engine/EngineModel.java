@@ -1,0 +1,160 @@
+package io.llama2j.server.engine;
+
+import io.llama2j.model.InferenceState;
+import io.llama2j.model.Llama;
+import io.llama2j.sampling.Sampler;
+import io.llama2j.sampling.SamplerConfig;
+import io.llama2j.tokenizer.StreamingDecoder;
+import io.llama2j.tokenizer.Tokenizer;
+
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The served model over the llama2j engine: one immutable {@link Llama} shared by every slot,
+ * one {@link InferenceState} (KV cache) per sequence, the engine's {@link Sampler} per request
+ * and the tokenizer's streaming decoder per response.
+ */
+public final class EngineModel implements ServedModel {
+
+    private final String id;
+    private final Llama llama;
+    private final Tokenizer tokenizer;
+    private final ChatEncoder chat;
+    private final int contextLength;
+    private final int[] stopTokens;
+
+    /** Meta's chat encoding of a dialog into token ids (the engine's chat formatter). */
+    @FunctionalInterface
+    public interface ChatEncoder {
+        int[] encode(List<ChatTurn> dialog);
+    }
+
+    /**
+     * @param contextLength positions per sequence; at most the model's trained context
+     * @param stopTokens    ids that end a completion when sampled (EOS; for llama2.c
+     *                      checkpoints also BOS, as run.c does)
+     */
+    public EngineModel(String id, Llama llama, Tokenizer tokenizer, ChatEncoder chat, int contextLength, int... stopTokens) {
+        int trained = llama.config().contextLength();
+        if (contextLength < 2 || contextLength > trained) {
+            throw new IllegalArgumentException("context length (--ctx) must be in [2, " + trained
+                    + "] for this model, was " + contextLength);
+        }
+        if (tokenizer.vocabSize() != llama.config().vocabSize()) {
+            throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocabulary is "
+                    + llama.config().vocabSize());
+        }
+        this.id = id;
+        this.llama = llama;
+        this.tokenizer = tokenizer;
+        this.chat = chat;
+        this.contextLength = contextLength;
+        this.stopTokens = stopTokens.clone();
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    @Override
+    public int[] tokenize(String text, boolean withBos) {
+        return tokenizer.encode(text, withBos, false);
+    }
+
+    @Override
+    public int[] encodeChat(List<ChatTurn> dialog) {
+        return chat.encode(dialog);
+    }
+
+    @Override
+    public boolean endsText(int token) {
+        for (int stop : stopTokens) {
+            if (stop == token) return true;
+        }
+        return false;
+    }
+
+    @Override
+    public boolean isValidToken(int token) {
+        return token >= 0 && token < llama.config().vocabSize();
+    }
+
+    @Override
+    public TextStream newTextStream() {
+        StreamingDecoder decoder = tokenizer.streamingDecoder();
+        return new TextStream() {
+            @Override
+            public String accept(int token) {
+                return decoder.accept(token);
+            }
+
+            @Override
+            public String flush() {
+                return decoder.flush();
+            }
+        };
+    }
+
+    @Override
+    public ModelSequence newSequence() {
+        InferenceState state = new InferenceState(llama.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
+        return new ModelSequence() {
+            @Override
+            public int position() {
+                return state.position();
+            }
+
+            @Override
+            public float[] feed(int token) {
+                return llama.forward(state, token);
+            }
+
+            @Override
+            public void reset() {
+                state.rewind(0);
+            }
+
+            @Override
+            public void close() {
+                // The state is plain heap memory; dropping the reference frees it.
+            }
+        };
+    }
+
+    @Override
+    public TokenSampler newSampler(SamplingSettings settings) {
+        long seed = settings.seed() != null ? settings.seed() : ThreadLocalRandom.current().nextLong();
+        // OpenAI's penalties count every token of the completion so far: the window is all of it.
+        SamplerConfig config = new SamplerConfig((float) settings.temperature(), 0, (float) settings.topP(), 0f, 1f,
+                (float) settings.frequencyPenalty(), (float) settings.presencePenalty(), contextLength, seed);
+        Sampler sampler = new Sampler(config, llama.config().vocabSize());
+        return sampler::sample;
+    }
+
+    /** Mean over positions of the final-norm hidden state, L2-normalized (see ServedModel#embed). */
+    @Override
+    public float[] embed(int[] tokens) {
+        int dim = llama.config().dim();
+        InferenceState state = new InferenceState(llama.config(), Math.max(1, tokens.length), 1);
+        float[] hidden = new float[dim];
+        double[] sum = new double[dim];
+        for (int token : tokens) {
+            llama.forward(state, token);
+            state.copyFinalHidden(hidden);
+            for (int i = 0; i < dim; i++) sum[i] += hidden[i];
+        }
+        double norm = 0;
+        for (double v : sum) norm += v * v;
+        norm = Math.sqrt(norm);
+        float[] embedding = new float[dim];
+        for (int i = 0; i < dim; i++) embedding[i] = norm == 0 ? 0f : (float) (sum[i] / norm);
+        return embedding;
+    }
+}
