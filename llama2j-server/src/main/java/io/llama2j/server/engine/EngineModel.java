@@ -154,6 +154,11 @@ public final class EngineModel implements ServedModel {
             }
 
             @Override
+            public float[] feed(int[] tokens, int from, int to) {
+                return llama.forward(state, java.util.Arrays.copyOfRange(tokens, from, to));
+            }
+
+            @Override
             public void reset() {
                 state.rewind(0);
             }

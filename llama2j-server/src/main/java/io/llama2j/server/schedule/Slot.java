@@ -64,12 +64,10 @@ final class Slot {
         GenerationRequest request = job.request;
         int[] prompt = request.prompt();
         if (promptFed < prompt.length) {
-            int start = promptFed;
-            int end = Math.min(prompt.length, start + prefillChunk);
-            for (; promptFed < end; promptFed++) {
-                logits = sequence.feed(prompt[promptFed]);
-            }
-            metrics.promptTokensProcessed(end - start);
+            int end = Math.min(prompt.length, promptFed + prefillChunk);
+            logits = sequence.feed(prompt, promptFed, end);
+            metrics.promptTokensProcessed(end - promptFed);
+            promptFed = end;
             return;
         }
         int token = sampler.sample(logits, history, generated);
