@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
+                ServeCommand.class,
         })
 public final class Main {
 
