@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
+                SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
