@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
                 ServeCommand.class,
+
+                SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
