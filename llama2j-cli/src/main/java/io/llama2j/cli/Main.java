@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
                 ServeCommand.class,
-
                 SynthCommand.class,
                 BenchCommand.class,
         })
