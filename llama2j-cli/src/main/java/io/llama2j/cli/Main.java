@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
+                ServeCommand.class,
+                SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
