@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -98,7 +97,8 @@ public final class BpeTrainer {
         if (merged.size() < merges) {
             throw new IllegalArgumentException("the training text allows only " + merged.size()
                     + " merges but vocab size " + config.vocabSize() + " needs " + merges
-                    + "; give more text or a smaller vocab size");
+                    + "; give more text or a vocab size of at most "
+                    + (config.vocabSize() - merges + merged.size()));
         }
         String[] pieces = new String[config.vocabSize()];
         float[] scores = new float[config.vocabSize()];
@@ -173,11 +173,21 @@ public final class BpeTrainer {
         }
     }
 
-    /** Better-first order: frequency, then fewer characters, then the smaller UTF-8 string. */
-    private static final Comparator<Symbol> BEST_FIRST = Comparator.<Symbol>comparingLong(s -> -s.freq)
-            .thenComparingInt(s -> s.chars.length)
-            .thenComparing((a, b) -> Arrays.compare(a.chars, b.chars)) // code point order = UTF-8 byte order
-            .thenComparingInt(s -> s.id); // only equal strings from different splits reach here
+    /**
+     * Better-first order: higher frequency, then fewer characters, then the smaller string
+     * (code point order equals UTF-8 byte order, SentencePiece's std::string comparison), then
+     * the older candidate (only equal strings from different splits get that far).
+     */
+    private static int betterFirst(Symbol a, Symbol b) {
+        if (a.freq != b.freq) {
+            return a.freq > b.freq ? -1 : 1;
+        }
+        if (a.chars.length != b.chars.length) {
+            return a.chars.length < b.chars.length ? -1 : 1;
+        }
+        int byText = Arrays.compare(a.chars, b.chars);
+        return byText != 0 ? byText : Integer.compare(a.id, b.id);
+    }
 
     /** The merge loop over one prepared corpus. */
     private final class Merger {
@@ -218,7 +228,7 @@ public final class BpeTrainer {
                 Symbol best = null;
                 for (Symbol s : active) {
                     computeFreq(s);
-                    if (best == null || BEST_FIRST.compare(s, best) < 0) {
+                    if (best == null || betterFirst(s, best) < 0) {
                         best = s;
                     }
                 }
@@ -271,18 +281,34 @@ public final class BpeTrainer {
 
         /**
          * UpdateActiveSymbols: the top max(1000, 5% of all symbols) pairs by frequency. Ties at
-         * the cut are broken by {@link #BEST_FIRST} (SentencePiece leaves them to hash order).
+         * the cut are broken by {@link #betterFirst} (SentencePiece leaves them to hash order).
          */
         private void refreshActive() {
             List<Symbol> pairs = new ArrayList<>(pairSymbols.values());
-            for (Symbol s : pairs) {
-                computeFreq(s);
+            long[] freqs = new long[pairs.size()];
+            for (int i = 0; i < pairs.size(); i++) {
+                computeFreq(pairs.get(i));
+                freqs[i] = pairs.get(i).freq;
             }
             int cacheSize = charSymbols.size() + pairSymbols.size();
             int size = Math.min(Math.max(MIN_ACTIVE_SYMBOLS, (int) (cacheSize * TOP_FREQUENT_RATIO)), pairs.size());
-            pairs.sort(BEST_FIRST);
             active.clear();
-            active.addAll(pairs.subList(0, size));
+            if (size == 0) {
+                return;
+            }
+            // Everything above the size-th largest frequency is in; the ties at it compete.
+            Arrays.sort(freqs);
+            long cut = freqs[freqs.length - size];
+            List<Symbol> ties = new ArrayList<>();
+            for (Symbol s : pairs) {
+                if (s.freq > cut) {
+                    active.add(s);
+                } else if (s.freq == cut) {
+                    ties.add(s);
+                }
+            }
+            ties.sort(BpeTrainer::betterFirst);
+            active.addAll(ties.subList(0, size - active.size()));
         }
 
         /** ComputeFreq: drops stale and overlapping positions, sums the word counts of the rest. */

@@ -117,7 +117,7 @@ class BpeTrainerTest {
     void aTextTooSmallForTheVocabularyIsRejected() {
         assertThatThrownBy(() -> learned(noBytes(50, true), "ab"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("allows only 2 merges");
+                .hasMessageContaining("allows only 2 merges").hasMessageContaining("a vocab size of at most 8");
     }
 
     @Test
