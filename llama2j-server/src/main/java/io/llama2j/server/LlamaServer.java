@@ -157,7 +157,8 @@ public final class LlamaServer implements AutoCloseable {
 
     private void logRequest(Context ctx, Float millis) {
         metrics.requestCompleted(endpointLabel(ctx), ctx.statusCode());
-        LOG.info("{} {} {} {} ms {}", ctx.method(), ctx.path(), ctx.statusCode(),
-                String.format(Locale.ROOT, "%.1f", millis), ctx.ip());
+        Object usage = ctx.attribute(OpenAiApi.USAGE_ATTRIBUTE);
+        LOG.info("{} {} {} {} ms {}{}", ctx.method(), ctx.path(), ctx.statusCode(),
+                String.format(Locale.ROOT, "%.1f", millis), ctx.ip(), usage == null ? "" : " (" + usage + ")");
     }
 }

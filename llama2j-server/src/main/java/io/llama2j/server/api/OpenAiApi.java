@@ -34,6 +34,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class OpenAiApi {
 
     private static final String OWNER = "llama2j";
+    /** Request attribute holding "prompt+completion tokens, finish reason" for the request log line. */
+    public static final String USAGE_ATTRIBUTE = "llama2j.usage";
     /** How long a stream may stay silent before an SSE comment line is sent. */
     static final long HEARTBEAT_MILLIS = 2000;
     /** OpenAI's default max_tokens for /v1/completions. */
@@ -359,6 +361,7 @@ public final class OpenAiApi {
                 switch (events.next()) {
                     case GenerationEvents.Text t -> text.append(t.text());
                     case GenerationEvents.Finished f -> {
+                        noteUsage(ctx, f);
                         respond(ctx, 200, shapes.complete(text.toString(), f));
                         return;
                     }
@@ -393,6 +396,7 @@ public final class OpenAiApi {
                 switch (event) {
                     case GenerationEvents.Text t -> send(out, shapes.textChunk(t.text()));
                     case GenerationEvents.Finished f -> {
+                        noteUsage(ctx, f);
                         send(out, shapes.finishChunk(f.reason()));
                         if (includeUsage) send(out, shapes.usageChunk(f));
                         sendRaw(out, "[DONE]");
@@ -414,6 +418,10 @@ public final class OpenAiApi {
             job.cancel();
             throw e;
         }
+    }
+
+    private static void noteUsage(Context ctx, GenerationEvents.Finished f) {
+        ctx.attribute(USAGE_ATTRIBUTE, f.promptTokens() + "+" + f.completionTokens() + " tokens, " + f.reason().openAiName());
     }
 
     private void send(OutputStream out, JsonNode chunk) throws IOException {
