@@ -1,5 +1,7 @@
 package io.llama2j.tokenizer;
 
+import io.llama2j.gguf.GgufFile;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -60,10 +62,17 @@ public final class Tokenizer {
             read = in.readNBytes(head, 0, head.length);
         }
         if (read == GGUF_MAGIC.length && java.util.Arrays.equals(head, GGUF_MAGIC)) {
-            throw new IOException(path + ": GGUF vocabularies need the GGUF reader (io.llama2j.gguf), not merged yet");
+            try (GgufFile gguf = GgufFile.open(path)) {
+                return fromGguf(gguf);
+            }
         }
         byte[] bytes = Files.readAllBytes(path);
         return of(parse(bytes, path.toString()));
+    }
+
+    /** The vocabulary in a GGUF file's metadata ({@code tokenizer.ggml.*}). */
+    public static Tokenizer fromGguf(GgufFile gguf) {
+        return of(GgufTokenizerReader.read(gguf));
     }
 
     /** Reads a tokenizer.json, tokenizer.model or tokenizer.bin held in memory (not GGUF). */

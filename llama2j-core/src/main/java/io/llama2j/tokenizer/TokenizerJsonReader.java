@@ -149,16 +149,20 @@ public final class TokenizerJsonReader {
         return scores;
     }
 
-    /** Prepend("▁") or a prefixing Metaspace means a dummy prefix; Replace(" ", "▁") or Metaspace escapes spaces. */
+    /**
+     * Prepend("▁") or a prefixing Metaspace means a dummy prefix; Replace(" ", "▁") or Metaspace
+     * escapes spaces; Replace(Regex(" {2,}")), as {@link TokenizerJsonWriter} writes it, means
+     * remove_extra_whitespaces.
+     */
     private static Vocabulary.Normalization normalization(JsonNode root, String source) {
-        boolean[] prefixAndEscape = new boolean[2];
+        boolean[] prefixAndEscape = new boolean[3];
         visit(root.path("normalizer"), prefixAndEscape);
         visit(root.path("pre_tokenizer"), prefixAndEscape);
         if (!prefixAndEscape[1]) {
             throw new TokenizerFormatException(source + ": neither the normalizer nor the pre_tokenizer turns spaces"
                     + " into '\u2581' (expected Replace(\" \", \"\u2581\") or Metaspace, as SentencePiece vocabularies use)");
         }
-        return new Vocabulary.Normalization(prefixAndEscape[0], false, true);
+        return new Vocabulary.Normalization(prefixAndEscape[0], prefixAndEscape[2], true);
     }
 
     private static void visit(JsonNode node, boolean[] prefixAndEscape) {
@@ -170,8 +174,12 @@ public final class TokenizerJsonReader {
                 for (JsonNode child : node.path("pretokenizers")) visit(child, prefixAndEscape);
             }
             case "Prepend" -> prefixAndEscape[0] |= node.path("prepend").asText().equals(space);
-            case "Replace" -> prefixAndEscape[1] |= node.path("pattern").path("String").asText().equals(" ")
-                    && node.path("content").asText().equals(space);
+            case "Replace" -> {
+                prefixAndEscape[1] |= node.path("pattern").path("String").asText().equals(" ")
+                        && node.path("content").asText().equals(space);
+                prefixAndEscape[2] |= node.path("pattern").path("Regex").asText()
+                        .equals(TokenizerJsonWriter.REPEATED_SPACES);
+            }
             case "Metaspace" -> {
                 prefixAndEscape[1] = true;
                 String scheme = node.path("prepend_scheme").asText("");

@@ -24,6 +24,8 @@ import java.util.Map;
 public final class TokenizerJsonWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SPACE_SYMBOL = "\u2581";
+    /** The normalizer pattern that marks SentencePiece's remove_extra_whitespaces. */
+    static final String REPEATED_SPACES = " {2,}";
 
     private TokenizerJsonWriter() {}
 
@@ -32,9 +34,9 @@ public final class TokenizerJsonWriter {
     }
 
     public static byte[] toJson(Vocabulary v) {
-        if (v.normalization().removeExtraWhitespaces() || !v.normalization().escapeWhitespaces()) {
-            throw new IllegalArgumentException(v.source() + ": tokenizer.json can express only Llama's normalizer "
-                    + "(spaces kept and written as '\u2581'), not " + v.normalization());
+        if (!v.normalization().escapeWhitespaces()) {
+            throw new IllegalArgumentException(v.source() + ": tokenizer.json here always writes spaces as '\u2581'; "
+                    + "this vocabulary keeps them (escape_whitespaces=false)");
         }
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
@@ -57,6 +59,13 @@ public final class TokenizerJsonWriter {
         ObjectNode normalizer = root.putObject("normalizer");
         normalizer.put("type", "Sequence");
         ArrayNode normalizers = normalizer.putArray("normalizers");
+        if (v.normalization().removeExtraWhitespaces()) {
+            // SentencePiece's remove_extra_whitespaces touches only ' ': strip it at both ends and
+            // collapse runs (HF's Strip normalizer would strip every kind of whitespace).
+            regexReplace(normalizers, "^ +", "");
+            regexReplace(normalizers, " +$", "");
+            regexReplace(normalizers, REPEATED_SPACES, " ");
+        }
         if (v.normalization().addDummyPrefix()) {
             normalizers.addObject().put("type", "Prepend").put("prepend", SPACE_SYMBOL);
         }
@@ -97,6 +106,12 @@ public final class TokenizerJsonWriter {
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise tokenizer.json: " + e.getMessage(), e);
         }
+    }
+
+    private static void regexReplace(ArrayNode normalizers, String regex, String content) {
+        ObjectNode replace = normalizers.addObject().put("type", "Replace");
+        replace.putObject("pattern").put("Regex", regex);
+        replace.put("content", content);
     }
 
     private static ObjectNode postProcessor(Vocabulary v) {

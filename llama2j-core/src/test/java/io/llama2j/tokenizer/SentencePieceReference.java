@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * that contains newlines. Texts and results travel as JSON lines. Missing locally: the test is
  * skipped; under CI=true it fails (run-tests installs the package).
  */
-final class SentencePieceReference {
+public final class SentencePieceReference {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SCRIPT = """
@@ -26,11 +26,28 @@ final class SentencePieceReference {
             import sentencepiece as spm
             sp = spm.SentencePieceProcessor(model_file=sys.argv[1])
             mode = sys.argv[2]
+            B_INST, E_INST = "[INST]", "[/INST]"
+            B_SYS, E_SYS = "<<SYS>>\\n", "\\n<</SYS>>\\n\\n"
+
+            def chat(dialog):
+                # meta-llama/llama generation.py chat_completion, per dialog.
+                if dialog[0]["role"] == "system":
+                    dialog = [{"role": dialog[1]["role"],
+                               "content": B_SYS + dialog[0]["content"] + E_SYS + dialog[1]["content"]}] + dialog[2:]
+                tokens = []
+                for prompt, answer in zip(dialog[::2], dialog[1::2]):
+                    tokens += [sp.bos_id()] + sp.encode(
+                        f"{B_INST} {(prompt['content']).strip()} {E_INST} {(answer['content']).strip()} ") + [sp.eos_id()]
+                if dialog[-1]["role"] == "user":
+                    tokens += [sp.bos_id()] + sp.encode(f"{B_INST} {(dialog[-1]['content']).strip()} {E_INST}")
+                return tokens
             out = open(sys.argv[4], "w", encoding="utf-8")
             for line in open(sys.argv[3], encoding="utf-8"):
                 item = json.loads(line)
                 if mode == "encode":
                     out.write(json.dumps(sp.encode(item)) + "\\n")
+                elif mode == "chat":
+                    out.write(json.dumps(chat(item)) + "\\n")
                 else:
                     out.write(json.dumps(sp.decode(item)) + "\\n")
             out.write(json.dumps(spm.__version__) + "\\n")
@@ -39,15 +56,26 @@ final class SentencePieceReference {
     private SentencePieceReference() {}
 
     /** SentencePiece's ids for each text (no BOS/EOS). */
-    static List<int[]> encode(Path model, List<String> texts) throws IOException, InterruptedException {
+    public static List<int[]> encode(Path model, List<String> texts) throws IOException, InterruptedException {
         List<String> lines = run(model, "encode", texts);
         List<int[]> ids = new ArrayList<>();
         for (String line : lines) ids.add(JSON.readValue(line, int[].class));
         return ids;
     }
 
+    /**
+     * The ids Meta's chat_completion gives each dialog (a list of {"role", "content"} maps), built
+     * with SentencePiece by the same code as generation.py.
+     */
+    public static List<int[]> chat(Path model, List<List<java.util.Map<String, String>>> dialogs)
+            throws IOException, InterruptedException {
+        List<int[]> ids = new ArrayList<>();
+        for (String line : run(model, "chat", dialogs)) ids.add(JSON.readValue(line, int[].class));
+        return ids;
+    }
+
     /** SentencePiece's text for each id sequence. */
-    static List<String> decode(Path model, List<int[]> idLists) throws IOException, InterruptedException {
+    public static List<String> decode(Path model, List<int[]> idLists) throws IOException, InterruptedException {
         List<String> lines = run(model, "decode", idLists);
         List<String> texts = new ArrayList<>();
         for (String line : lines) texts.add(JSON.readValue(line, String.class));

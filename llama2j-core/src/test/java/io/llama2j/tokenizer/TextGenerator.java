@@ -9,7 +9,7 @@ import java.util.Random;
  * ZWJ sequences and skin tones, combining marks, control characters, runs of spaces, tabs and
  * newlines, digits, leading and trailing spaces, and fragments that look like special tokens.
  */
-final class TextGenerator {
+public final class TextGenerator {
     private static final int[][] RANGES = {
             {0x20, 0x7E},       // ASCII
             {0x20, 0x7E},
@@ -44,7 +44,7 @@ final class TextGenerator {
 
     private TextGenerator() {}
 
-    static List<String> generate(long seed, int count) {
+    public static List<String> generate(long seed, int count) {
         Random random = new Random(seed);
         List<String> texts = new ArrayList<>(count);
         for (int i = 0; i < count; i++) texts.add(one(random));
