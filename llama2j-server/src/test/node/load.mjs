@@ -1,5 +1,5 @@
 // Bounded load test of a running `llama2j serve` (loopback only; stops by itself): for each
-// concurrency level, that many clients send streaming chat requests back to back for a fixed
+// concurrency level, that many clients send streaming completion requests back to back for a fixed
 // number of requests; reports requests/s, p50/p99 latency and aggregate generated tokens/s.
 // Usage: node load.mjs BASE_URL [MAX_TOKENS=64] [REQUESTS_PER_CLIENT=4] [LEVELS=1,4,16]
 const [baseURL, maxTokensArg, perClientArg, levelsArg] = process.argv.slice(2);
@@ -10,13 +10,13 @@ if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(baseURL || "")) {
 const maxTokens = Number(maxTokensArg || 64);
 const perClient = Number(perClientArg || 4);
 const levels = (levelsArg || "1,4,16").split(",").map(Number);
-const prompts = ["Tell me a story.", "Who was Lily?", "What did the dog see?", "Write about the sun."];
+const prompts = ["Once upon a time", "Lily and Ben went to the park", "The little dog", "One day, the sun"];
 
 async function oneRequest(i) {
   const started = performance.now();
-  const res = await fetch(baseURL + "/v1/chat/completions", {
+  const res = await fetch(baseURL + "/v1/completions", {
     method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ messages: [{ role: "user", content: prompts[i % prompts.length] }], max_tokens: maxTokens,
+    body: JSON.stringify({ prompt: prompts[i % prompts.length], max_tokens: maxTokens,
       temperature: 0.8, seed: i, stream: true, stream_options: { include_usage: true } }),
   });
   if (!res.ok) throw new Error("HTTP " + res.status + ": " + (await res.text()));
@@ -26,7 +26,9 @@ async function oneRequest(i) {
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-await oneRequest(0); // warm-up (JIT)
+// Warm-up, so the JIT has compiled the forward pass before the first level is timed.
+const WARM_UP_REQUESTS = 8;
+for (let i = 0; i < WARM_UP_REQUESTS; i++) await oneRequest(i);
 console.log("| clients | requests | requests/s | p50 latency ms | p99 latency ms | tokens/s (all clients) |");
 console.log("|---|---|---|---|---|---|");
 for (const clients of levels) {

@@ -8,8 +8,16 @@ import picocli.CommandLine.Command;
         description = "Llama 2 in pure Java: run, train and measure Llama 2 models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
+                InspectCommand.class,
+                TrainTokenizerCommand.class,
+                ConvertCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
+                ServeCommand.class,
+                SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
@@ -21,6 +29,12 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new UserErrorHandler());
+        // A bad option is one line naming the command, not the whole usage text
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine failed = ex.getCommandLine();
+            failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
         return cl;
     }
 }

@@ -9,7 +9,7 @@ package io.llama2j.model;
 public final class InferenceState {
 
     /** Prompt tokens processed together by default (one matrix-matrix product per weight). */
-    public static final int DEFAULT_PROMPT_BATCH = 32;
+    public static final int DEFAULT_PROMPT_BATCH = 64;
 
     final int batchCapacity;
     /** (batch, dim) residual stream */
@@ -36,6 +36,8 @@ public final class InferenceState {
     /** (vocabSize) logits of the last processed position */
     final float[] logits;
     final KvCache kvCache;
+    /** Model width: xb[0, dim) holds the final-norm output after a forward pass. */
+    private final int dim;
     private int position;
 
     /** A state for {@code config} with the full context length and the default prompt batch. */
@@ -46,6 +48,7 @@ public final class InferenceState {
     public InferenceState(LlamaConfig config, int maxSequenceLength, int batchCapacity) {
         if (batchCapacity < 1) throw new IllegalArgumentException("prompt batch must be at least 1, found " + batchCapacity);
         this.batchCapacity = batchCapacity;
+        this.dim = config.dim();
         int dim = config.dim(), kvDim = config.kvDim(), hidden = config.hiddenDim();
         this.kvCache = new KvCache(config, maxSequenceLength);
         this.x = new float[batchCapacity * dim];
@@ -84,4 +87,17 @@ public final class InferenceState {
     public float[] logits() { return logits; }
 
     public KvCache kvCache() { return kvCache; }
+
+    /**
+     * The final hidden state of the last processed position: RmsNorm(x) with the output norm's
+     * weights, the (dim) vector the classifier multiplies into the logits. Valid after
+     * {@link Llama#forward}, overwritten by the next pass. Read by embeddings (the server's
+     * mean pooling); it does not change the forward pass.
+     */
+    public void copyFinalHidden(float[] destination) {
+        if (destination.length != dim) {
+            throw new IllegalArgumentException("final hidden state has " + dim + " values, destination holds " + destination.length);
+        }
+        System.arraycopy(xb, 0, destination, 0, dim);
+    }
 }

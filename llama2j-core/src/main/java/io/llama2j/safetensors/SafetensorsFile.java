@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llama2j.tensor.FloatTensor;
+import io.llama2j.tensor.FloatTensors;
 import io.llama2j.tensor.GgmlType;
 
 import java.io.IOException;
@@ -249,7 +250,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new IllegalArgumentException(path + ": tensor '" + name + "' has unsupported dtype " + t.dtype()
                     + "; llama2j reads F32, F16 and BF16 weights");
         }
-        return WeightTensors.of(type, bytes(name), t.elements());
+        return FloatTensors.of(type, bytes(name), t.elements());
     }
 
     @Override public void close() {

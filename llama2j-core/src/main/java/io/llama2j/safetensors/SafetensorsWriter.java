@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llama2j.tensor.FloatTensor;
+import io.llama2j.tensor.Quantizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -72,7 +73,7 @@ public final class SafetensorsWriter {
                     int n = (int) Math.min(CHUNK_ELEMENTS, e.source.size() - off);
                     e.source.dequantize(off, chunk, 0, n);
                     buf.clear();
-                    encode(e.dtype, chunk, n, buf);
+                    buf.put(Quantizer.quantize(e.dtype.ggmlType(), chunk, 0, n));
                     buf.flip();
                     writeFully(ch, buf);
                 }
@@ -102,23 +103,6 @@ public final class SafetensorsWriter {
         byte[] out = Arrays.copyOf(json, padded);
         Arrays.fill(out, json.length, padded, (byte) ' ');
         return out;
-    }
-
-    static void encode(SafetensorsDType dtype, float[] values, int n, ByteBuffer out) {
-        switch (dtype) {
-            case F32 -> { for (int i = 0; i < n; i++) out.putFloat(values[i]); }
-            case F16 -> { for (int i = 0; i < n; i++) out.putShort(Float.floatToFloat16(values[i])); }
-            case BF16 -> { for (int i = 0; i < n; i++) out.putShort(toBFloat16(values[i])); }
-            default -> throw new IllegalArgumentException("cannot encode " + dtype);
-        }
-    }
-
-    /** float32 → bfloat16, rounding to nearest even (as torch does); NaN stays a quiet NaN. */
-    static short toBFloat16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -5,15 +5,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
-import java.util.Set;
 
 /**
- * Writes a SentencePiece {@code tokenizer.model}: a {@code ModelProto} message of
- * sentencepiece_model.proto (v0.1.97) in protobuf wire format, encoded here by hand so the
- * project needs no protobuf runtime.
+ * Writes a {@link Vocabulary} as a SentencePiece {@code tokenizer.model}: a {@code ModelProto}
+ * message of sentencepiece_model.proto (v0.1.97) in protobuf wire format, encoded here by hand
+ * (the project has no protobuf runtime). {@link SentencePieceModelReader} reads it back, and so
+ * does SentencePiece itself.
  *
  * <p>Fields written (numbers from sentencepiece_model.proto):
  * ModelProto {pieces = 1, trainer_spec = 2, normalizer_spec = 3};
@@ -22,64 +20,31 @@ import java.util.Set;
  * max_sentence_length = 18, max_sentencepiece_length = 20, split_by_unicode_script = 21,
  * split_by_whitespace = 22, split_by_number = 23, treat_whitespace_as_suffix = 24,
  * split_digits = 25, allow_whitespace_only_pieces = 26, byte_fallback = 35, unk_id = 40,
- * bos_id = 41, eos_id = 42, pad_id = 43, unk_piece = 45, bos_piece = 46, eos_piece = 47,
- * pad_piece = 48};
+ * bos_id = 41, eos_id = 42, pad_id = 43, unk_surface = 44, unk_piece = 45, bos_piece = 46,
+ * eos_piece = 47, pad_piece = 48};
  * NormalizerSpec {name = 1, add_dummy_prefix = 3, remove_extra_whitespaces = 4,
  * escape_whitespaces = 5}.
  * The identity normalizer has no precompiled_charsmap, so field 2 is left out.
  */
 public final class SentencePieceModelWriter {
 
-    /** ModelProto.SentencePiece.Type; the number is the proto enum value. */
-    public enum PieceType {
-        NORMAL(1), UNKNOWN(2), CONTROL(3), USER_DEFINED(4), UNUSED(5), BYTE(6);
-
-        public final int protoValue;
-
-        PieceType(int protoValue) {
-            this.protoValue = protoValue;
-        }
-    }
-
-    /** One vocabulary entry; its id is its index in the piece list. */
-    public record Piece(String text, float score, PieceType type) {
-        public Piece {
-            Objects.requireNonNull(text, "text");
-            Objects.requireNonNull(type, "type");
-            if (text.isEmpty()) {
-                throw new IllegalArgumentException("a SentencePiece piece must not be empty");
-            }
-        }
-    }
-
     /** TrainerSpec.ModelType value for byte-pair encoding. */
     public static final int MODEL_TYPE_BPE = 2;
+    /** The only normalization rule a Llama 2 tokenizer uses (no character mapping). */
+    public static final String IDENTITY_RULE = "identity";
+    /** SentencePiece's default pad piece; Llama 2 has no pad id (-1), the name is still recorded. */
+    public static final String PAD_PIECE = "<pad>";
 
     /**
-     * The TrainerSpec fields a BPE model records: how it was trained and which ids are special.
-     * A negative id (pad in Llama 2) means "no such piece", as in SentencePiece.
+     * How the vocabulary was trained: the TrainerSpec fields that are not already in the
+     * {@link Vocabulary} (pieces, special ids, byte fallback). Splitting by Unicode script, by
+     * number and by whitespace are always on, whitespace is a prefix, and there is no pad id, as
+     * in every Llama 2 tokenizer.
      */
-    public record TrainerSpec(List<String> inputs, int vocabSize, float characterCoverage,
-                              int maxSentenceLength, int maxPieceLength,
-                              boolean splitByUnicodeScript, boolean splitByWhitespace,
-                              boolean splitByNumber, boolean splitDigits,
-                              boolean allowWhitespaceOnlyPieces, boolean byteFallback,
-                              int unkId, int bosId, int eosId, int padId,
-                              String unkPiece, String bosPiece, String eosPiece, String padPiece) {
+    public record TrainerSpec(List<String> inputs, float characterCoverage, int maxSentenceLength,
+                              int maxPieceLength, boolean splitDigits, boolean allowWhitespaceOnlyPieces) {
         public TrainerSpec {
             inputs = List.copyOf(inputs);
-            Objects.requireNonNull(unkPiece, "unkPiece");
-            Objects.requireNonNull(bosPiece, "bosPiece");
-            Objects.requireNonNull(eosPiece, "eosPiece");
-            Objects.requireNonNull(padPiece, "padPiece");
-        }
-    }
-
-    /** The NormalizerSpec fields: the rule name and the whitespace handling. */
-    public record NormalizerSpec(String name, boolean addDummyPrefix, boolean removeExtraWhitespaces,
-                                 boolean escapeWhitespaces) {
-        public NormalizerSpec {
-            Objects.requireNonNull(name, "name");
         }
     }
 
@@ -87,109 +52,77 @@ public final class SentencePieceModelWriter {
     private static final int WIRE_VARINT = 0;
     private static final int WIRE_LENGTH_DELIMITED = 2;
     private static final int WIRE_FIXED32 = 5;
+    private static final int NO_PAD_ID = -1;
 
     private SentencePieceModelWriter() {}
 
     /** Writes the model to {@code file}, replacing it. */
-    public static void write(Path file, List<Piece> pieces, TrainerSpec trainer, NormalizerSpec normalizer)
-            throws IOException {
-        byte[] bytes = toBytes(pieces, trainer, normalizer);
-        Files.write(file, bytes);
+    public static void write(Path file, Vocabulary vocabulary, TrainerSpec trainer) throws IOException {
+        Files.write(file, toBytes(vocabulary, trainer));
     }
 
     /** The serialized ModelProto. */
-    public static byte[] toBytes(List<Piece> pieces, TrainerSpec trainer, NormalizerSpec normalizer) {
-        validate(pieces, trainer);
+    public static byte[] toBytes(Vocabulary vocabulary, TrainerSpec trainer) {
+        if (vocabulary.bosId() < 0 || vocabulary.eosId() < 0) {
+            throw new IllegalArgumentException(vocabulary.source() + ": a SentencePiece model for Llama 2 needs "
+                    + "bos and eos pieces; bos id " + vocabulary.bosId() + ", eos id " + vocabulary.eosId());
+        }
+        if (!vocabulary.normalization().escapeWhitespaces()) {
+            throw new IllegalArgumentException(vocabulary.source()
+                    + ": SentencePiece's BPE models always escape spaces as ▁ (escape_whitespaces)");
+        }
         ProtoBuffer model = new ProtoBuffer();
-        for (Piece piece : pieces) {
+        for (int id = 0; id < vocabulary.size(); id++) {
             ProtoBuffer p = new ProtoBuffer();
-            p.string(1, piece.text());
-            p.float32(2, piece.score());
+            p.string(1, vocabulary.pieces()[id]);
+            p.float32(2, vocabulary.scores()[id]);
             // NORMAL is the proto default; SentencePiece's own trainer leaves it out too.
-            if (piece.type() != PieceType.NORMAL) {
-                p.int32(3, piece.type().protoValue);
+            if (vocabulary.types()[id] != PieceType.NORMAL) {
+                p.int32(3, vocabulary.types()[id].protoNumber());
             }
             model.message(1, p);
         }
-        model.message(2, trainerSpec(trainer));
-        model.message(3, normalizerSpec(normalizer));
+        model.message(2, trainerSpec(vocabulary, trainer));
+        model.message(3, normalizerSpec(vocabulary.normalization()));
         return model.toByteArray();
     }
 
-    private static ProtoBuffer trainerSpec(TrainerSpec t) {
+    private static ProtoBuffer trainerSpec(Vocabulary v, TrainerSpec t) {
         ProtoBuffer b = new ProtoBuffer();
         for (String input : t.inputs()) {
             b.string(1, input);
         }
         b.int32(3, MODEL_TYPE_BPE);
-        b.int32(4, t.vocabSize());
+        b.int32(4, v.size());
         b.float32(10, t.characterCoverage());
         b.int32(18, t.maxSentenceLength());
         b.int32(20, t.maxPieceLength());
-        b.bool(21, t.splitByUnicodeScript());
-        b.bool(22, t.splitByWhitespace());
-        b.bool(23, t.splitByNumber());
-        b.bool(24, false); // treat_whitespace_as_suffix: ▁ is always a prefix here, as in Llama 2
+        b.bool(21, true);  // split_by_unicode_script
+        b.bool(22, true);  // split_by_whitespace
+        b.bool(23, true);  // split_by_number
+        b.bool(24, false); // treat_whitespace_as_suffix: ▁ is a prefix
         b.bool(25, t.splitDigits());
         b.bool(26, t.allowWhitespaceOnlyPieces());
-        b.bool(35, t.byteFallback());
-        b.int32(40, t.unkId());
-        b.int32(41, t.bosId());
-        b.int32(42, t.eosId());
-        b.int32(43, t.padId());
-        b.string(45, t.unkPiece());
-        b.string(46, t.bosPiece());
-        b.string(47, t.eosPiece());
-        b.string(48, t.padPiece());
+        b.bool(35, v.byteFallback());
+        b.int32(40, v.unkId());
+        b.int32(41, v.bosId());
+        b.int32(42, v.eosId());
+        b.int32(43, NO_PAD_ID);
+        b.string(44, v.unkSurface());
+        b.string(45, v.pieces()[v.unkId()]);
+        b.string(46, v.pieces()[v.bosId()]);
+        b.string(47, v.pieces()[v.eosId()]);
+        b.string(48, PAD_PIECE);
         return b;
     }
 
-    private static ProtoBuffer normalizerSpec(NormalizerSpec n) {
+    private static ProtoBuffer normalizerSpec(Vocabulary.Normalization n) {
         ProtoBuffer b = new ProtoBuffer();
-        b.string(1, n.name());
+        b.string(1, IDENTITY_RULE);
         b.bool(3, n.addDummyPrefix());
         b.bool(4, n.removeExtraWhitespaces());
         b.bool(5, n.escapeWhitespaces());
         return b;
-    }
-
-    /** The checks SentencePiece's own loader makes, so a written model always loads. */
-    private static void validate(List<Piece> pieces, TrainerSpec trainer) {
-        if (pieces.size() != trainer.vocabSize()) {
-            throw new IllegalArgumentException("vocab_size is " + trainer.vocabSize() + " but "
-                    + pieces.size() + " pieces were given");
-        }
-        Set<String> seen = new HashSet<>();
-        int unknowns = 0;
-        for (int id = 0; id < pieces.size(); id++) {
-            Piece piece = pieces.get(id);
-            if (!seen.add(piece.text())) {
-                throw new IllegalArgumentException("piece " + id + " '" + piece.text() + "' is already defined");
-            }
-            if (piece.type() == PieceType.UNKNOWN) {
-                unknowns++;
-            }
-        }
-        if (unknowns != 1) {
-            throw new IllegalArgumentException("a model needs exactly one UNKNOWN piece, found " + unknowns);
-        }
-        requireSpecial("unk_id", trainer.unkId(), trainer.unkPiece(), pieces, true);
-        requireSpecial("bos_id", trainer.bosId(), trainer.bosPiece(), pieces, false);
-        requireSpecial("eos_id", trainer.eosId(), trainer.eosPiece(), pieces, false);
-        requireSpecial("pad_id", trainer.padId(), trainer.padPiece(), pieces, false);
-    }
-
-    private static void requireSpecial(String field, int id, String expected, List<Piece> pieces, boolean required) {
-        if (id < 0 && !required) {
-            return;
-        }
-        if (id < 0 || id >= pieces.size()) {
-            throw new IllegalArgumentException(field + " " + id + " is outside the vocabulary of " + pieces.size());
-        }
-        if (!pieces.get(id).text().equals(expected)) {
-            throw new IllegalArgumentException(field + " " + id + " should be '" + expected + "' but the piece is '"
-                    + pieces.get(id).text() + "'");
-        }
     }
 
     /** A growing protobuf message body: tag + value per field, nested messages length-prefixed. */

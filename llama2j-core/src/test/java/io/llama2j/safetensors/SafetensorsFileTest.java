@@ -63,15 +63,17 @@ class SafetensorsFileTest {
     }
 
     @Test
-    void halfAndBfloat16AreEncodedWithRoundToNearestEven() {
-        ByteBuffer out = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-        SafetensorsWriter.encode(SafetensorsDType.F16, new float[]{1.5f, -2f}, 2, out);
-        assertThat(out.getShort(0)).isEqualTo((short) 0x3E00);
-        assertThat(out.getShort(2)).isEqualTo((short) 0xC000);
-        // 1 + 2^-8 is exactly halfway between two bfloat16 values: ties go to the even one (1.0).
-        assertThat(SafetensorsWriter.toBFloat16(1f + 0x1p-8f)).isEqualTo((short) 0x3F80);
-        assertThat(SafetensorsWriter.toBFloat16(1f + 0x1.8p-8f)).isEqualTo((short) 0x3F81);
-        assertThat(Float.isNaN(Float.intBitsToFloat(SafetensorsWriter.toBFloat16(Float.NaN) << 16))).isTrue();
+    void halfAndBfloat16TensorsRoundTripThroughTheirOwnDtype() throws IOException {
+        float[] exact = {1.5f, -2f, 0.25f, 1024f}; // representable in both F16 and BF16
+        for (SafetensorsDType dtype : new SafetensorsDType[]{SafetensorsDType.F16, SafetensorsDType.BF16}) {
+            Path p = dir.resolve(dtype + ".safetensors");
+            new SafetensorsWriter().add("w", dtype, new long[]{4}, F32Tensor.of(exact)).write(p);
+            try (SafetensorsFile f = SafetensorsFile.open(p)) {
+                assertThat(f.info("w").byteSize()).isEqualTo(8);
+                assertThat(f.tensor("w").type()).isEqualTo(dtype.ggmlType());
+                for (int i = 0; i < exact.length; i++) assertThat(f.tensor("w").getFloat(i)).isEqualTo(exact[i]);
+            }
+        }
     }
 
     @Test

@@ -1,8 +1,5 @@
 package io.llama2j.tokenizer;
 
-import io.llama2j.tokenizer.SentencePieceModelWriter.NormalizerSpec;
-import io.llama2j.tokenizer.SentencePieceModelWriter.Piece;
-import io.llama2j.tokenizer.SentencePieceModelWriter.PieceType;
 import io.llama2j.tokenizer.SentencePieceModelWriter.TrainerSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,32 +14,46 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SentencePieceModelWriterTest {
 
-    /** A Llama 2-layout vocabulary: unk, bos, eos, 256 bytes, then a few normal pieces. */
-    private static List<Piece> llamaLayout(String... normal) {
-        List<Piece> pieces = new ArrayList<>();
-        pieces.add(new Piece("<unk>", 0f, PieceType.UNKNOWN));
-        pieces.add(new Piece("<s>", 0f, PieceType.CONTROL));
-        pieces.add(new Piece("</s>", 0f, PieceType.CONTROL));
+    private static final Vocabulary.Normalization TOK512 = new Vocabulary.Normalization(true, true, true);
+
+    /** A Llama 2-layout vocabulary: unk, bos, eos, 256 bytes, then normal pieces scored 0, -1, -2, ... */
+    private static Vocabulary llamaLayout(Vocabulary.Normalization normalization, String... normal) {
+        int size = 3 + 256 + normal.length;
+        String[] pieces = new String[size];
+        float[] scores = new float[size];
+        PieceType[] types = new PieceType[size];
+        pieces[0] = "<unk>";
+        types[0] = PieceType.UNKNOWN;
+        pieces[1] = "<s>";
+        types[1] = PieceType.CONTROL;
+        pieces[2] = "</s>";
+        types[2] = PieceType.CONTROL;
         for (int b = 0; b < 256; b++) {
-            pieces.add(new Piece(String.format(Locale.ROOT, "<0x%02X>", b), 0f, PieceType.BYTE));
+            pieces[3 + b] = String.format(Locale.ROOT, "<0x%02X>", b);
+            types[3 + b] = PieceType.BYTE;
         }
         for (int i = 0; i < normal.length; i++) {
-            pieces.add(new Piece(normal[i], -(float) i, PieceType.NORMAL));
+            pieces[259 + i] = normal[i];
+            scores[259 + i] = -(float) i;
+            types[259 + i] = PieceType.NORMAL;
         }
-        return pieces;
+        return new Vocabulary("test", pieces, scores, types, 0, 1, 2, normalization, true,
+                Vocabulary.DEFAULT_UNK_SURFACE, true);
     }
 
-    private static TrainerSpec spec(int vocabSize) {
-        return new TrainerSpec(List.of("corpus.txt"), vocabSize, 1.0f, 4192, 16, true, true, true, true, true, true,
-                0, 1, 2, -1, "<unk>", "<s>", "</s>", "<pad>");
+    private static Vocabulary llamaLayout(String... normal) {
+        return llamaLayout(TOK512, normal);
     }
 
-    private static final NormalizerSpec IDENTITY = new NormalizerSpec("identity", true, true, true);
+    private static final TrainerSpec SPEC = new TrainerSpec(List.of("corpus.txt"), 1.0f, 4192, 16, true, true);
+
+    private static ProtoWire written(Vocabulary vocabulary) {
+        return ProtoWire.parse(SentencePieceModelWriter.toBytes(vocabulary, SPEC));
+    }
 
     @Test
     void piecesAreWrittenInIdOrderWithTextScoreAndType() {
-        List<Piece> pieces = llamaLayout("▁t", "he", "▁a", "e");
-        ProtoWire model = ProtoWire.parse(SentencePieceModelWriter.toBytes(pieces, spec(pieces.size()), IDENTITY));
+        ProtoWire model = written(llamaLayout("▁t", "he", "▁a", "e"));
 
         List<ProtoWire.Field> written = model.all(1);
         assertThat(written).hasSize(263);
@@ -61,17 +72,13 @@ class SentencePieceModelWriterTest {
 
     @Test
     void theFirstMergedPieceKeepsSentencePiecesNegativeZeroScore() {
-        List<Piece> pieces = llamaLayout("▁t");
-        ProtoWire first = ProtoWire.parse(SentencePieceModelWriter.toBytes(pieces, spec(pieces.size()), IDENTITY))
-                .all(1).get(259).message();
+        ProtoWire first = written(llamaLayout("▁t")).all(1).get(259).message();
         assertThat(Float.floatToRawIntBits(first.one(2).float32())).isEqualTo(0x80000000);
     }
 
     @Test
     void trainerSpecRecordsBpeAndTheLlamaOptions() {
-        List<Piece> pieces = llamaLayout("▁t", "he");
-        ProtoWire trainer = ProtoWire.parse(SentencePieceModelWriter.toBytes(pieces, spec(pieces.size()), IDENTITY))
-                .one(2).message();
+        ProtoWire trainer = written(llamaLayout("▁t", "he")).one(2).message();
         assertThat(trainer.one(1).string()).isEqualTo("corpus.txt");
         assertThat(trainer.one(3).varint()).as("model_type BPE").isEqualTo(2);
         assertThat(trainer.one(4).varint()).as("vocab_size").isEqualTo(261);
@@ -84,16 +91,15 @@ class SentencePieceModelWriterTest {
         assertThat(trainer.one(41).varint()).as("bos_id").isEqualTo(1);
         assertThat(trainer.one(42).varint()).as("eos_id").isEqualTo(2);
         assertThat(trainer.one(43).varint()).as("pad_id -1, sign-extended to 64 bits").isEqualTo(-1L);
+        assertThat(trainer.one(44).string()).as("unk_surface").isEqualTo(" ⁇ ");
         assertThat(trainer.one(45).string()).isEqualTo("<unk>");
+        assertThat(trainer.one(46).string()).isEqualTo("<s>");
         assertThat(trainer.one(48).string()).isEqualTo("<pad>");
     }
 
     @Test
     void normalizerSpecIsTheIdentityRuleWithItsWhitespaceFlags() {
-        List<Piece> pieces = llamaLayout("▁t");
-        NormalizerSpec spec = new NormalizerSpec("identity", true, false, true);
-        ProtoWire normalizer = ProtoWire.parse(SentencePieceModelWriter.toBytes(pieces, spec(pieces.size()), spec))
-                .one(3).message();
+        ProtoWire normalizer = written(llamaLayout(Vocabulary.Normalization.LLAMA, "▁t")).one(3).message();
         assertThat(normalizer.one(1).string()).isEqualTo("identity");
         assertThat(normalizer.one(3).varint()).as("add_dummy_prefix").isEqualTo(1);
         assertThat(normalizer.one(4).varint()).as("remove_extra_whitespaces").isEqualTo(0);
@@ -101,18 +107,34 @@ class SentencePieceModelWriterTest {
     }
 
     @Test
-    void sentencePieceLoadsTheWrittenModelAndListsTheSamePieces(@TempDir Path dir) throws Exception {
-        List<Piece> pieces = llamaLayout("▁t", "he", "▁the", "h", "e", "t", "▁");
+    void ourReaderGetsBackEveryPieceScoreTypeAndSetting(@TempDir Path dir) throws Exception {
+        Vocabulary original = llamaLayout(Vocabulary.Normalization.LLAMA, "▁t", "he", "▁the", "é", "▁");
         Path model = dir.resolve("tiny.model");
-        SentencePieceModelWriter.write(model, pieces, spec(pieces.size()), IDENTITY);
+        SentencePieceModelWriter.write(model, original, SPEC);
 
-        String vocab = SentencePieceTools.run("", "spm_export_vocab", "--model=" + model);
-        List<String> lines = vocab.lines().toList();
-        assertThat(lines).hasSize(pieces.size());
-        for (int id = 0; id < pieces.size(); id++) {
+        Vocabulary back = SentencePieceModelReader.read(model);
+        assertThat(back.pieces()).containsExactly(original.pieces());
+        assertThat(back.scores()).containsExactly(original.scores());
+        assertThat(back.types()).containsExactly(original.types());
+        assertThat(List.of(back.unkId(), back.bosId(), back.eosId())).containsExactly(0, 1, 2);
+        assertThat(back.normalization()).isEqualTo(Vocabulary.Normalization.LLAMA);
+        assertThat(back.byteFallback()).isTrue();
+        assertThat(back.unkSurface()).isEqualTo(Vocabulary.DEFAULT_UNK_SURFACE);
+    }
+
+    @Test
+    void sentencePieceLoadsTheWrittenModelAndListsTheSamePieces(@TempDir Path dir) throws Exception {
+        Vocabulary vocabulary = llamaLayout("▁t", "he", "▁the", "h", "e", "t", "▁");
+        Path model = dir.resolve("tiny.model");
+        SentencePieceModelWriter.write(model, vocabulary, SPEC);
+
+        String exported = SentencePieceTools.run("", "spm_export_vocab", "--model=" + model);
+        List<String> lines = exported.lines().toList();
+        assertThat(lines).hasSize(vocabulary.size());
+        for (int id = 0; id < vocabulary.size(); id++) {
             String[] cols = lines.get(id).split("\t");
-            assertThat(cols[0]).isEqualTo(pieces.get(id).text());
-            assertThat(Float.parseFloat(cols[1])).isEqualTo(pieces.get(id).score());
+            assertThat(cols[0]).isEqualTo(vocabulary.pieces()[id]);
+            assertThat(Float.parseFloat(cols[1])).isEqualTo(vocabulary.scores()[id]);
         }
         String encoded = SentencePieceTools.run("the thé\n", "spm_encode", "--model=" + model, "--output_format=piece");
         assertThat(encoded.strip()).as("é is not in the vocabulary: it falls back to its two UTF-8 bytes")
@@ -120,35 +142,20 @@ class SentencePieceModelWriterTest {
     }
 
     @Test
-    void rejectsAVocabularyWhoseSizeDisagreesWithTheSpec() {
-        List<Piece> pieces = llamaLayout("▁t");
-        assertThatThrownBy(() -> SentencePieceModelWriter.toBytes(pieces, spec(300), IDENTITY))
+    void aVocabularyWithoutBosOrEosIsRejected() {
+        Vocabulary full = llamaLayout("▁t");
+        Vocabulary noBos = new Vocabulary("no-bos", full.pieces(), full.scores(), full.types(), 0, -1, 2,
+                full.normalization(), true, Vocabulary.DEFAULT_UNK_SURFACE, false);
+        assertThatThrownBy(() -> SentencePieceModelWriter.toBytes(noBos, SPEC))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("vocab_size is 300 but 260 pieces");
+                .hasMessageContaining("no-bos: a SentencePiece model for Llama 2 needs bos and eos pieces; bos id -1");
     }
 
     @Test
-    void rejectsDuplicatePieces() {
-        List<Piece> pieces = llamaLayout("▁t", "▁t");
-        assertThatThrownBy(() -> SentencePieceModelWriter.toBytes(pieces, spec(pieces.size()), IDENTITY))
+    void aVocabularyThatKeepsRawSpacesIsRejected() {
+        Vocabulary rawSpaces = llamaLayout(new Vocabulary.Normalization(true, true, false), "▁t");
+        assertThatThrownBy(() -> SentencePieceModelWriter.toBytes(rawSpaces, SPEC))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("piece 260 '▁t' is already defined");
-    }
-
-    @Test
-    void rejectsSpecialIdsThatPointAtOtherPieces() {
-        List<Piece> pieces = llamaLayout("▁t");
-        TrainerSpec swapped = new TrainerSpec(List.of(), pieces.size(), 1.0f, 4192, 16, true, true, true, true, true,
-                true, 0, 2, 1, -1, "<unk>", "<s>", "</s>", "<pad>");
-        assertThatThrownBy(() -> SentencePieceModelWriter.toBytes(pieces, swapped, IDENTITY))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("bos_id 2 should be '<s>' but the piece is '</s>'");
-    }
-
-    @Test
-    void rejectsEmptyPieces() {
-        assertThatThrownBy(() -> new Piece("", 0f, PieceType.NORMAL))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("must not be empty");
+                .hasMessageContaining("escape_whitespaces");
     }
 }

@@ -25,6 +25,8 @@ import java.util.Locale;
 public final class LlamaServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger("llama2j.server");
+    /** How long a connection may be silent (a long non-streamed generation) before Jetty drops it. */
+    static final long CONNECTION_IDLE_TIMEOUT_MILLIS = 15 * 60 * 1000L;
 
     private final ServerConfig config;
     private final ServedModel model;
@@ -69,6 +71,11 @@ public final class LlamaServer implements AutoCloseable {
     public static LlamaServer start(ServedModel model, ServerConfig config) {
         LlamaServer server = new LlamaServer(model, config);
         server.app.start(config.host(), config.port());
+        // A non-streamed completion on a large model can be silent for minutes: Jetty's default
+        // 30 s idle timeout would cut it.
+        for (var connector : server.app.jettyServer().server().getConnectors()) {
+            if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) c.setIdleTimeout(CONNECTION_IDLE_TIMEOUT_MILLIS);
+        }
         LOG.info("serving {} on http://{}:{}/ ({} slots, queue {}, context {}{})", model.id(), config.host(),
                 server.port(), config.parallel(), config.queue(), model.contextLength(),
                 config.apiKey() == null ? "" : ", API key required");
@@ -130,9 +137,18 @@ public final class LlamaServer implements AutoCloseable {
         }
     }
 
+    /** The route's path pattern (bounded label set for metrics), or "unmatched". */
+    private static String endpointLabel(Context ctx) {
+        try {
+            String endpoint = ctx.endpointHandlerPath();
+            return endpoint.isEmpty() ? "unmatched" : endpoint;
+        } catch (IllegalStateException refusedBeforeTheEndpoint) { // e.g. 401 from the API-key check
+            return ctx.path().startsWith("/v1/") ? "/v1 (refused)" : "unmatched";
+        }
+    }
+
     private void logRequest(Context ctx, Float millis) {
-        String endpoint = ctx.endpointHandlerPath();
-        metrics.requestCompleted(endpoint.isEmpty() ? "other" : endpoint, ctx.statusCode());
+        metrics.requestCompleted(endpointLabel(ctx), ctx.statusCode());
         LOG.info("{} {} {} {} ms {}", ctx.method(), ctx.path(), ctx.statusCode(),
                 String.format(Locale.ROOT, "%.1f", millis), ctx.ip());
     }

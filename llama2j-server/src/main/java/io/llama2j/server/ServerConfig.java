@@ -54,6 +54,10 @@ public record ServerConfig(String host, int port, int parallel, int queue, Strin
         return new ServerConfig(host, port, parallel, queue, key, drainTimeout, prefillChunk, maxBodyBytes);
     }
 
+    public ServerConfig withDrainTimeout(Duration drain) {
+        return new ServerConfig(host, port, parallel, queue, apiKey, drain, prefillChunk, maxBodyBytes);
+    }
+
     public Scheduler.Config schedulerConfig() {
         return new Scheduler.Config(parallel, queue, prefillChunk);
     }

@@ -1,20 +1,18 @@
 package io.llama2j.tokenizer.train;
 
-import io.llama2j.tokenizer.SentencePieceModelWriter.Piece;
-import io.llama2j.tokenizer.SentencePieceModelWriter.PieceType;
+import io.llama2j.tokenizer.PieceType;
+import io.llama2j.tokenizer.Vocabulary;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -51,6 +49,8 @@ public final class BpeTrainer {
     static final float TOP_FREQUENT_RATIO = 0.05f;
     /** How often (in pieces) progress is reported. */
     static final int PROGRESS_INTERVAL = 50;
+    /** Fibonacci hashing constant (2^64 / golden ratio, odd). */
+    private static final long KEY_MIX = 0x9E3779B97F4A7C15L;
 
     private final BpeTrainerConfig config;
     private final Consumer<String> progress;
@@ -69,20 +69,20 @@ public final class BpeTrainer {
     public TrainedVocabulary train(List<Path> files) throws IOException {
         long start = System.nanoTime();
         TrainingCorpus corpus = TrainingCorpus.load(files, config, metaPieceTexts());
-        return train(corpus, start);
+        return train(corpus, "BPE trained on " + files, start);
     }
 
     /** Trains on in-memory lines, each one a sentence as a line of a training file would be. */
     public TrainedVocabulary trainOnLines(List<String> lines) {
         long start = System.nanoTime();
-        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), start);
+        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), "BPE trained on " + lines.size() + " lines", start);
     }
 
-    private TrainedVocabulary train(TrainingCorpus corpus, long startNanos) {
+    private TrainedVocabulary train(TrainingCorpus corpus, String source, long startNanos) {
         progress.accept(String.format(Locale.ROOT, "read %,d characters: %,d sentences (%d too long, skipped), "
-                        + "%,d distinct words, alphabet of %d characters",
+                        + "%,d distinct words, alphabet of %d characters (%.2f s)",
                 corpus.charsRead(), corpus.sentences(), corpus.skippedTooLong(), corpus.words().length,
-                corpus.alphabet().length));
+                corpus.alphabet().length, (System.nanoTime() - startNanos) / 1e9));
         int merges = config.vocabSize() - config.metaPieceCount() - corpus.alphabet().length;
         if (corpus.alphabet().length == 0) {
             throw new IllegalArgumentException("the training text has no characters to learn from");
@@ -97,25 +97,38 @@ public final class BpeTrainer {
         if (merged.size() < merges) {
             throw new IllegalArgumentException("the training text allows only " + merged.size()
                     + " merges but vocab size " + config.vocabSize() + " needs " + merges
-                    + "; give more text or a smaller vocab size");
+                    + "; give more text or a vocab size of at most "
+                    + (config.vocabSize() - merges + merged.size()));
         }
-        List<Piece> pieces = new ArrayList<>(config.vocabSize());
+        String[] pieces = new String[config.vocabSize()];
+        float[] scores = new float[config.vocabSize()];
+        PieceType[] types = new PieceType[config.vocabSize()];
+        int id = 0;
         for (String meta : metaPieceTexts()) {
-            PieceType type = meta.equals(BpeTrainerConfig.UNK_PIECE) ? PieceType.UNKNOWN
-                    : pieces.size() < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
-            pieces.add(new Piece(meta, 0f, type));
+            pieces[id] = meta;
+            scores[id] = 0f;
+            types[id] = id == BpeTrainerConfig.UNK_ID ? PieceType.UNKNOWN
+                    : id < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
+            id++;
         }
         int rank = 0;
-        for (String piece : merged) {
-            pieces.add(new Piece(piece, -(float) rank++, PieceType.NORMAL));
-        }
+        List<String> normal = new ArrayList<>(merged);
         for (int c : corpus.alphabet()) {
-            pieces.add(new Piece(Character.toString(c), -(float) rank++, PieceType.NORMAL));
+            normal.add(Character.toString(c));
         }
+        for (String piece : normal) {
+            pieces[id] = piece;
+            scores[id] = -(float) rank++; // the first is -0.0f, as SentencePiece writes it
+            types[id] = PieceType.NORMAL;
+            id++;
+        }
+        Vocabulary vocabulary = new Vocabulary(source, pieces, scores, types, BpeTrainerConfig.UNK_ID,
+                BpeTrainerConfig.BOS_ID, BpeTrainerConfig.EOS_ID, config.normalization(), config.byteFallback(),
+                Vocabulary.DEFAULT_UNK_SURFACE, true);
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
-                pieces.size(), merged.size(), corpus.alphabet().length, seconds));
-        return new TrainedVocabulary(pieces, merged.size(), corpus.alphabet().length, corpus.sentences(),
+                pieces.length, merged.size(), corpus.alphabet().length, seconds));
+        return new TrainedVocabulary(vocabulary, merged.size(), corpus.alphabet().length, corpus.sentences(),
                 corpus.charsRead(), seconds);
     }
 
@@ -141,7 +154,7 @@ public final class BpeTrainer {
         /** Sum of word counts over valid positions; 0 means stale (recount before use). */
         long freq;
         /** Encoded positions (word << 32 | left << 16 | right), in ascending order. */
-        final TreeSet<Long> positions = new TreeSet<>();
+        final PositionSet positions = new PositionSet();
 
         Symbol(int id, int[] chars, Symbol left, Symbol right, boolean unknown) {
             this.id = id;
@@ -160,11 +173,21 @@ public final class BpeTrainer {
         }
     }
 
-    /** Better-first order: frequency, then fewer characters, then the smaller UTF-8 string. */
-    private static final Comparator<Symbol> BEST_FIRST = Comparator.<Symbol>comparingLong(s -> -s.freq)
-            .thenComparingInt(s -> s.chars.length)
-            .thenComparing((a, b) -> Arrays.compare(a.chars, b.chars)) // code point order = UTF-8 byte order
-            .thenComparingInt(s -> s.id); // only equal strings from different splits reach here
+    /**
+     * Better-first order: higher frequency, then fewer characters, then the smaller string
+     * (code point order equals UTF-8 byte order, SentencePiece's std::string comparison), then
+     * the older candidate (only equal strings from different splits get that far).
+     */
+    private static int betterFirst(Symbol a, Symbol b) {
+        if (a.freq != b.freq) {
+            return a.freq > b.freq ? -1 : 1;
+        }
+        if (a.chars.length != b.chars.length) {
+            return a.chars.length < b.chars.length ? -1 : 1;
+        }
+        int byText = Arrays.compare(a.chars, b.chars);
+        return byText != 0 ? byText : Integer.compare(a.id, b.id);
+    }
 
     /** The merge loop over one prepared corpus. */
     private final class Merger {
@@ -205,7 +228,7 @@ public final class BpeTrainer {
                 Symbol best = null;
                 for (Symbol s : active) {
                     computeFreq(s);
-                    if (best == null || BEST_FIRST.compare(s, best) < 0) {
+                    if (best == null || betterFirst(s, best) < 0) {
                         best = s;
                     }
                 }
@@ -236,7 +259,9 @@ public final class BpeTrainer {
 
         /** Replaces every valid position of {@code best} and updates the neighbouring pairs. */
         private void merge(Symbol best) {
-            for (long encoded : best.positions) {
+            PositionSet positions = best.positions;
+            for (int k = 0; k < positions.size(); k++) {
+                long encoded = positions.get(k);
                 int w = (int) (encoded >>> 32);
                 int l = (int) ((encoded >>> 16) & 0xFFFF);
                 int r = (int) (encoded & 0xFFFF);
@@ -256,18 +281,34 @@ public final class BpeTrainer {
 
         /**
          * UpdateActiveSymbols: the top max(1000, 5% of all symbols) pairs by frequency. Ties at
-         * the cut are broken by {@link #BEST_FIRST} (SentencePiece leaves them to hash order).
+         * the cut are broken by {@link #betterFirst} (SentencePiece leaves them to hash order).
          */
         private void refreshActive() {
             List<Symbol> pairs = new ArrayList<>(pairSymbols.values());
-            for (Symbol s : pairs) {
-                computeFreq(s);
+            long[] freqs = new long[pairs.size()];
+            for (int i = 0; i < pairs.size(); i++) {
+                computeFreq(pairs.get(i));
+                freqs[i] = pairs.get(i).freq;
             }
             int cacheSize = charSymbols.size() + pairSymbols.size();
             int size = Math.min(Math.max(MIN_ACTIVE_SYMBOLS, (int) (cacheSize * TOP_FREQUENT_RATIO)), pairs.size());
-            pairs.sort(BEST_FIRST);
             active.clear();
-            active.addAll(pairs.subList(0, size));
+            if (size == 0) {
+                return;
+            }
+            // Everything above the size-th largest frequency is in; the ties at it compete.
+            Arrays.sort(freqs);
+            long cut = freqs[freqs.length - size];
+            List<Symbol> ties = new ArrayList<>();
+            for (Symbol s : pairs) {
+                if (s.freq > cut) {
+                    active.add(s);
+                } else if (s.freq == cut) {
+                    ties.add(s);
+                }
+            }
+            ties.sort(BpeTrainer::betterFirst);
+            active.addAll(ties.subList(0, size - active.size()));
         }
 
         /** ComputeFreq: drops stale and overlapping positions, sums the word counts of the rest. */
@@ -277,22 +318,24 @@ public final class BpeTrainer {
             }
             int prevWord = -1;
             int prevRight = 0;
-            var it = s.positions.iterator();
-            while (it.hasNext()) {
-                long encoded = it.next();
+            PositionSet positions = s.positions;
+            int kept = 0;
+            for (int k = 0; k < positions.size(); k++) {
+                long encoded = positions.get(k);
                 int w = (int) (encoded >>> 32);
                 int l = (int) ((encoded >>> 16) & 0xFFFF);
                 int r = (int) (encoded & 0xFFFF);
                 if ((w == prevWord && l == prevRight) || symbols[w][l] != s.left || symbols[w][r] != s.right) {
-                    it.remove();
-                    prevWord = -1;
+                    prevWord = -1; // dropped for good; in "aaaa" the last "aa" counts again
                     prevRight = 0;
                 } else {
                     s.freq += corpus.wordCounts()[w];
+                    positions.set(kept++, encoded);
                     prevWord = w;
                     prevRight = r;
                 }
             }
+            positions.truncate(kept);
         }
 
         private void addPair(int w, int l, int r) {
@@ -341,8 +384,12 @@ public final class BpeTrainer {
             return pair;
         }
 
+        /**
+         * A unique key per (left, right). The odd multiplier is a bijection on 64-bit values that
+         * spreads the bits, since Long.hashCode (high ^ low) would collide for small ids.
+         */
         private static long key(Symbol left, Symbol right) {
-            return ((long) left.id << 32) | (right.id & 0xFFFFFFFFL);
+            return (((long) left.id << 32) | (right.id & 0xFFFFFFFFL)) * KEY_MIX;
         }
 
         private int nextIndex(int w, int index) {

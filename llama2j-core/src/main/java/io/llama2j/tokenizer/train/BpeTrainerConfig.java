@@ -1,6 +1,7 @@
 package io.llama2j.tokenizer.train;
 
 import io.llama2j.tokenizer.SentencePieceModelWriter;
+import io.llama2j.tokenizer.Vocabulary;
 
 import java.util.List;
 
@@ -37,7 +38,8 @@ public record BpeTrainerConfig(int vocabSize, float characterCoverage, int maxPi
     public static final int DEFAULT_MAX_SENTENCE_BYTES = 4192;
     /**
      * Positions are packed as (sentence, left, right) with 16 bits per index, as in
-     * bpe_model_trainer.h EncodePos, so no training word may be longer than this.
+     * bpe_model_trainer.h EncodePos. A line of at most this many bytes normalizes to at most one
+     * more character (the dummy prefix), so every index (0..0xFFFF) fits.
      */
     static final int MAX_WORD_CHARS = 0xFFFF;
 
@@ -45,11 +47,9 @@ public record BpeTrainerConfig(int vocabSize, float characterCoverage, int maxPi
     public static final String UNK_PIECE = "<unk>";
     public static final String BOS_PIECE = "<s>";
     public static final String EOS_PIECE = "</s>";
-    public static final String PAD_PIECE = "<pad>";
     public static final int UNK_ID = 0;
     public static final int BOS_ID = 1;
     public static final int EOS_ID = 2;
-    public static final int PAD_ID = -1;
     /** Number of special pieces before the byte pieces: unk, bos, eos. */
     public static final int SPECIAL_PIECES = 3;
     /** Number of byte-fallback pieces. */
@@ -101,15 +101,14 @@ public record BpeTrainerConfig(int vocabSize, float characterCoverage, int maxPi
         return SPECIAL_PIECES + (byteFallback ? BYTE_PIECES : 0);
     }
 
-    /** The trainer_spec to store in the written model. */
+    /** The training options to record in a written tokenizer.model. */
     public SentencePieceModelWriter.TrainerSpec trainerSpec(List<String> inputs) {
-        return new SentencePieceModelWriter.TrainerSpec(inputs, vocabSize, characterCoverage, maxSentenceBytes,
-                maxPieceLength, true, true, true, splitDigits, allowWhitespaceOnlyPieces, byteFallback,
-                UNK_ID, BOS_ID, EOS_ID, PAD_ID, UNK_PIECE, BOS_PIECE, EOS_PIECE, PAD_PIECE);
+        return new SentencePieceModelWriter.TrainerSpec(inputs, characterCoverage, maxSentenceBytes, maxPieceLength,
+                splitDigits, allowWhitespaceOnlyPieces);
     }
 
-    /** The normalizer_spec to store: the identity rule with this whitespace handling. */
-    public SentencePieceModelWriter.NormalizerSpec normalizerSpec() {
-        return new SentencePieceModelWriter.NormalizerSpec("identity", addDummyPrefix, removeExtraWhitespaces, true);
+    /** The normalizer settings the text was prepared with (identity rule, spaces escaped as ▁). */
+    public Vocabulary.Normalization normalization() {
+        return new Vocabulary.Normalization(addDummyPrefix, removeExtraWhitespaces, true);
     }
 }

@@ -1,7 +1,7 @@
 package io.llama2j.tokenizer.train;
 
-import io.llama2j.tokenizer.SentencePieceModelWriter.Piece;
-import io.llama2j.tokenizer.SentencePieceModelWriter.PieceType;
+import io.llama2j.tokenizer.PieceType;
+import io.llama2j.tokenizer.Vocabulary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,9 +35,9 @@ class BpeTrainerTest {
 
     @Test
     void scoresAreMinusTheMergeOrderContinuingThroughTheAlphabetAndZeroForSpecials() {
-        List<Piece> pieces = new BpeTrainer(noBytes(10, true)).trainOnLines(List.of("ab ab ab", "abc")).pieces();
-        assertThat(pieces).extracting(Piece::score).containsExactly(0f, 0f, 0f, -0f, -1f, -2f, -3f, -4f, -5f, -6f);
-        assertThat(pieces).extracting(Piece::type).containsExactly(PieceType.UNKNOWN, PieceType.CONTROL,
+        Vocabulary vocabulary = new BpeTrainer(noBytes(10, true)).trainOnLines(List.of("ab ab ab", "abc")).vocabulary();
+        assertThat(vocabulary.scores()).containsExactly(0f, 0f, 0f, -0f, -1f, -2f, -3f, -4f, -5f, -6f);
+        assertThat(vocabulary.types()).containsExactly(PieceType.UNKNOWN, PieceType.CONTROL,
                 PieceType.CONTROL, PieceType.NORMAL, PieceType.NORMAL, PieceType.NORMAL, PieceType.NORMAL,
                 PieceType.NORMAL, PieceType.NORMAL, PieceType.NORMAL);
     }
@@ -117,7 +117,7 @@ class BpeTrainerTest {
     void aTextTooSmallForTheVocabularyIsRejected() {
         assertThatThrownBy(() -> learned(noBytes(50, true), "ab"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("allows only 2 merges");
+                .hasMessageContaining("allows only 2 merges").hasMessageContaining("a vocab size of at most 8");
     }
 
     @Test

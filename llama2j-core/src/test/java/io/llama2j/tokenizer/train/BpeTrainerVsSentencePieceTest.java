@@ -3,6 +3,7 @@ package io.llama2j.tokenizer.train;
 import io.llama2j.TestData;
 import io.llama2j.tokenizer.SentencePieceModelWriter;
 import io.llama2j.tokenizer.SentencePieceTools;
+import io.llama2j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Differential test against SentencePiece 0.1.97's own trainer: a 512-piece tokenizer trained
  * with llama2.c's tok512 options on the first three quarters of the TinyStories sample must
  * have exactly spm_train's pieces and scores, load in spm_encode, and encode and decode the
- * held-out quarter exactly as spm_train's model does.
+ * held-out quarter exactly as spm_train's model does, and exactly as our {@link Tokenizer} does.
  */
 class BpeTrainerVsSentencePieceTest {
     private static final int VOCAB_SIZE = 512;
@@ -39,8 +40,7 @@ class BpeTrainerVsSentencePieceTest {
         BpeTrainerConfig config = BpeTrainerConfig.llama2c(VOCAB_SIZE);
         TrainedVocabulary vocabulary = new BpeTrainer(config).train(List.of(training));
         ours = dir.resolve("ours.model");
-        SentencePieceModelWriter.write(ours, vocabulary.pieces(), config.trainerSpec(List.of(training.toString())),
-                config.normalizerSpec());
+        SentencePieceModelWriter.write(ours, vocabulary.vocabulary(), config.trainerSpec(List.of(training.toString())));
 
         // The options of llama2.c tinystories.py train_vocab (num_threads does not change the result).
         SentencePieceTools.run("", "spm_train", "--input=" + training, "--model_prefix=" + dir.resolve("spm"),
@@ -80,5 +80,23 @@ class BpeTrainerVsSentencePieceTest {
         String normalized = heldOut.lines().map(line -> line.replaceAll("^ +| +$", "").replaceAll(" +", " "))
                 .reduce("", (a, b) -> a + b + "\n");
         assertThat(decoded).isEqualTo(normalized);
+    }
+
+    @Test
+    void ourTokenizerEncodesTheHeldOutTextAsSentencePieceDoes() throws Exception {
+        Tokenizer tokenizer = Tokenizer.load(ours);
+        List<String> lines = heldOut.lines().toList();
+        List<String> expected = SentencePieceTools.run(heldOut, "spm_encode", "--model=" + ours, "--output_format=id")
+                .lines().toList();
+        assertThat(expected).hasSameSizeAs(lines);
+        long tokens = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            int[] ids = tokenizer.encode(lines.get(i), false, false);
+            tokens += ids.length;
+            String actual = java.util.Arrays.stream(ids).mapToObj(Integer::toString)
+                    .collect(java.util.stream.Collectors.joining(" "));
+            assertThat(actual).as("line %d: %s", i, lines.get(i)).isEqualTo(expected.get(i));
+        }
+        assertThat(tokens).isPositive();
     }
 }

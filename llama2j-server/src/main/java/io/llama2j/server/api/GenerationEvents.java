@@ -44,4 +44,9 @@ final class GenerationEvents implements GenerationListener {
     Event next() throws InterruptedException {
         return events.take();
     }
+
+    /** The next event, or null when none came within the timeout. */
+    Event next(long timeoutMillis) throws InterruptedException {
+        return events.poll(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
 }

@@ -33,6 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class OpenAiApi {
 
     private static final String OWNER = "llama2j";
+    /** How long a stream may stay silent before an SSE comment line is sent. */
+    static final long HEARTBEAT_MILLIS = 2000;
 
     private final ServedModel model;
     private final Scheduler scheduler;
@@ -71,17 +73,19 @@ public final class OpenAiApi {
         checkModel(fields);
         checkSingleChoice(fields);
         List<ChatTurn> dialog = messages(fields);
+        Integer maxTokens = fields.has("max_completion_tokens")
+                ? fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE)
+                : fields.integer("max_tokens", 1, Integer.MAX_VALUE);
+        SamplingSettings sampling = sampling(fields);
+        List<String> stop = fields.stop();
         int[] prompt;
         try {
             prompt = model.encodeChat(dialog);
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("messages", "invalid_messages", e.getMessage());
         }
-        Integer maxTokens = fields.has("max_completion_tokens")
-                ? fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE)
-                : fields.integer("max_tokens", 1, Integer.MAX_VALUE);
         int budget = PromptLimits.completionBudget(prompt.length, maxTokens, model.contextLength(), "messages");
-        GenerationRequest request = new GenerationRequest(prompt, budget, sampling(fields), fields.stop());
+        GenerationRequest request = new GenerationRequest(prompt, budget, sampling, stop);
         run(ctx, fields, request, true);
     }
 
@@ -97,12 +101,14 @@ public final class OpenAiApi {
         if (fields.has("logprobs")) {
             throw ApiException.invalid("logprobs", "unsupported_value", "'logprobs' is not supported by this server.");
         }
-        int[] prompt = completionPrompt(fields);
         Integer maxTokens = fields.integer("max_tokens", 1, Integer.MAX_VALUE);
+        SamplingSettings sampling = sampling(fields);
+        List<String> stop = fields.stop();
+        int[] prompt = completionPrompt(fields);
         // OpenAI's legacy completions default to 16 tokens.
         int budget = PromptLimits.completionBudget(prompt.length, maxTokens == null ? DEFAULT_COMPLETION_TOKENS : maxTokens,
                 model.contextLength(), "prompt");
-        GenerationRequest request = new GenerationRequest(prompt, budget, sampling(fields), fields.stop());
+        GenerationRequest request = new GenerationRequest(prompt, budget, sampling, stop);
         run(ctx, fields, request, false);
     }
 
@@ -340,7 +346,15 @@ public final class OpenAiApi {
             OutputStream out = ctx.res().getOutputStream();
             if (shapes.chat()) send(out, shapes.firstChunk());
             while (true) {
-                switch (events.next()) {
+                GenerationEvents.Event event = events.next(HEARTBEAT_MILLIS);
+                if (event == null) {
+                    // An SSE comment while queued or prefilling: clients ignore it, and a client
+                    // that has gone away is noticed here, freeing its place.
+                    out.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    continue;
+                }
+                switch (event) {
                     case GenerationEvents.Text t -> send(out, shapes.textChunk(t.text()));
                     case GenerationEvents.Finished f -> {
                         send(out, shapes.finishChunk(f.reason()));

@@ -7,4 +7,7 @@ package io.llama2j.server.engine;
 public interface TextStream {
     /** The text this token completes (possibly empty). */
     String accept(int token);
+
+    /** Whatever is still held back (an incomplete character) once generation ends. */
+    String flush();
 }

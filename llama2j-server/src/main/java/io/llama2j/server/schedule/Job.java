@@ -5,16 +5,19 @@ public final class Job {
 
     final GenerationRequest request;
     final GenerationListener listener;
+    private final java.util.Queue<Job> queue;
     private volatile boolean cancelled;
 
-    Job(GenerationRequest request, GenerationListener listener) {
+    Job(GenerationRequest request, GenerationListener listener, java.util.Queue<Job> queue) {
         this.request = request;
         this.listener = listener;
+        this.queue = queue;
     }
 
-    /** Frees the slot (or the queue place) at the scheduler's next step; no event follows. */
+    /** Leaves the queue at once, or frees the slot at the scheduler's next step; no event follows. */
     public void cancel() {
         cancelled = true;
+        queue.remove(this);
     }
 
     boolean cancelled() {

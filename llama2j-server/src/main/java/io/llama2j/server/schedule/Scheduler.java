@@ -69,7 +69,7 @@ public final class Scheduler implements AutoCloseable {
         if (!accepting) {
             throw new IllegalStateException("The server is shutting down and takes no new requests.");
         }
-        Job job = new Job(request, listener);
+        Job job = new Job(request, listener, waiting);
         boolean queued = (config.queueCapacity() > 0 || freeSlotLikely()) && waiting.offer(job);
         if (!queued) {
             metrics.queueRejected();

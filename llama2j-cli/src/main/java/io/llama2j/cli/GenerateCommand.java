@@ -1,0 +1,138 @@
+package io.llama2j.cli;
+
+import io.llama2j.generate.GenerationResult;
+import io.llama2j.generate.GenerationSettings;
+import io.llama2j.generate.Generator;
+import io.llama2j.loading.LoadedModel;
+import io.llama2j.loading.ModelLoader;
+import io.llama2j.model.InferenceState;
+import io.llama2j.model.Llama;
+import io.llama2j.sampling.Sampler;
+import io.llama2j.sampling.SamplerConfig;
+import io.llama2j.tensor.Parallel;
+import io.llama2j.tokenizer.StreamingDecoder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/**
+ * `llama2j generate`: continue a prompt. Only the generated text goes to stdout, streamed; the
+ * timings go to stderr, so the output can be piped.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text from a prompt (or from BOS when no prompt is given).",
+                "Writes the generated text to stdout as it is produced and the timings to stderr.",
+                "Sampling defaults are llama2.c run.c's: temperature 1.0, top-p 0.9."})
+public final class GenerateCommand implements Callable<Integer> {
+
+    /** run.c's defaults for plain generation. */
+    static final float DEFAULT_TEMPERATURE = 1.0f;
+    static final float DEFAULT_TOP_P = 0.9f;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder (llama2.c .bin, GGUF, ...).")
+    Path model;
+
+    @Option(names = {"-z", "--tokenizer"}, description = "Tokenizer file (default: from the model; tokenizer.bin next to a llama2.c .bin).")
+    Path tokenizer;
+
+    @Option(names = {"-p", "--prompt"}, description = "Prompt text (encoded with BOS).")
+    String prompt;
+
+    @Option(names = "--prompt-ids", description = "Prompt as token ids, e.g. \"1 403 407\" (instead of -p).")
+    String promptIds;
+
+    @Option(names = {"-n", "--tokens"}, defaultValue = "256", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--stop", description = "Stop when the text contains this string (repeatable).")
+    List<String> stops = List.of();
+
+    @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = {"-c", "--context"}, description = "KV cache length (default: prompt + tokens, at most the model's context).")
+    Integer context;
+
+    @Option(names = "--repeat", defaultValue = "1",
+            description = "Run the same generation this many times and report each run's timings (the JIT warms up"
+                    + " over the first runs); the text is written once (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--output-ids", description = "Print the generated token ids on one line instead of the text.")
+    boolean outputIds;
+
+    @Override
+    public Integer call() throws Exception {
+        if (prompt != null && promptIds != null) {
+            throw new ParameterException(spec.commandLine(), "use either -p/--prompt or --prompt-ids, not both");
+        }
+        if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, found " + threads);
+        if (tokens < 0) throw new ParameterException(spec.commandLine(), "-n must be >= 0, found " + tokens);
+        if (repeat < 1) throw new ParameterException(spec.commandLine(), "--repeat must be at least 1, found " + repeat);
+        SamplerConfig samplerConfig = sampling.toConfig(spec.commandLine(), DEFAULT_TEMPERATURE, DEFAULT_TOP_P);
+        try (LoadedModel m = ModelLoader.load(model, tokenizer)) {
+            run(m, samplerConfig);
+        }
+        return 0;
+    }
+
+    private void run(LoadedModel m, SamplerConfig samplerConfig) {
+        int[] ids = promptIds != null ? parseIds(promptIds)
+                : prompt != null ? m.tokenizer().encode(prompt, true, false)
+                : new int[]{m.tokenizer().bosId()};
+        int contextLength = context != null ? context : Math.min(m.config().contextLength(), ids.length + tokens);
+
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            Llama llama = new Llama(m.config(), m.weights(), parallel);
+            Generator generator = new Generator(llama);
+            GenerationSettings settings = new GenerationSettings(tokens, m.stopTokenIds(), stops, null);
+            for (int run = 0; run < repeat; run++) {
+                boolean print = run == 0;
+                InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
+                StreamingDecoder decoder = m.tokenizer().streamingDecoder();
+                GenerationResult r = generator.generate(state, ids, new Sampler(samplerConfig, m.config().vocabSize()),
+                        settings, decoder::accept, (id, text) -> {
+                            if (print && !outputIds && !text.isEmpty()) {
+                                out.print(text);
+                                out.flush();
+                            }
+                        });
+                if (print && outputIds) {
+                    out.println(Arrays.stream(r.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+                } else if (print) {
+                    out.print(decoder.flush());
+                    out.println();
+                }
+                out.flush();
+                err.println((repeat > 1 ? "run " + (run + 1) + ": " : "") + r.timingSummary() + ", " + parallel.threads()
+                        + " thread" + (parallel.threads() == 1 ? "" : "s") + (samplerConfig.isGreedy() ? "" : ", seed " + samplerConfig.seed()));
+            }
+        }
+    }
+
+    private int[] parseIds(String text) {
+        try {
+            return Arrays.stream(text.trim().split("[\\s,]+")).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "--prompt-ids must be integers separated by spaces, found \"" + text + "\"");
+        }
+    }
+}

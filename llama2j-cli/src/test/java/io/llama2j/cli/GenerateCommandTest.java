@@ -1,0 +1,86 @@
+package io.llama2j.cli;
+
+import io.llama2j.TestData;
+import io.llama2j.model.ReferenceOutput;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GenerateCommandTest {
+    final String model = TestData.file("stories260K.bin").toString();
+    final String tokenizer = TestData.file("tok512.bin").toString();
+
+    @Test
+    void greedyGenerationFromBosReproducesRunCsStory() throws IOException {
+        ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-bos.json"));
+        CliRun r = CliRun.of("generate", "-m", model, "-z", tokenizer, "--temperature", "0", "-n", "256", "-t", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(ref.greedyText() + System.lineSeparator());
+        assertThat(r.err()).contains("generation: 256 tokens").contains("tokens/s");
+    }
+
+    @Test
+    void theGgufCopyOfStories260KWithItsOwnVocabularyGivesTheSameStory() throws IOException {
+        ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-bos.json"));
+        CliRun r = CliRun.of("generate", "-m", TestData.file("stories260K.gguf").toString(), "--temperature", "0", "-n", "256");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(ref.greedyText() + System.lineSeparator());
+    }
+
+    @Test
+    void promptIdsAndOutputIdsGiveTheReferenceContinuation() throws IOException {
+        ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-prompt.json"));
+        String prompt = Arrays.stream(ref.prompt()).mapToObj(Integer::toString).collect(Collectors.joining(" "));
+        CliRun r = CliRun.of("generate", "-m", model, "-z", tokenizer, "--temperature", "0", "-n", "20",
+                "--prompt-ids", prompt, "--output-ids");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String expected = Arrays.stream(ref.greedy()).limit(20).mapToObj(Integer::toString).collect(Collectors.joining(" "));
+        assertThat(r.out().strip()).isEqualTo(expected);
+    }
+
+    @Test
+    void aTextPromptIsEncodedWithBosAndContinued() throws IOException {
+        ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-prompt.json"));
+        CliRun r = CliRun.of("generate", "-m", model, "-z", tokenizer, "--temperature", "0", "-n", "252", "-p", "Once upon a time");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(ref.greedyText() + System.lineSeparator());
+    }
+
+    @Test
+    void aStopStringEndsTheTextBeforeIt() {
+        CliRun r = CliRun.of("generate", "-m", model, "-z", tokenizer, "--temperature", "0", "--stop", "Lily");
+        assertThat(r.out()).isEqualTo("Once upon a time, there was a little girl named " + System.lineSeparator());
+        assertThat(r.err()).contains("(stop_string)");
+    }
+
+    @Test
+    void theSameSeedGivesTheSameSampledText() {
+        String[] args = {"generate", "-m", model, "-z", tokenizer, "-n", "40", "--seed", "7", "--top-k", "20"};
+        CliRun a = CliRun.of(args), b = CliRun.of(args);
+        assertThat(a.exitCode()).isZero();
+        assertThat(a.out()).isEqualTo(b.out()).isNotBlank();
+    }
+
+    @Test
+    void badOptionsAreOneClearLine() {
+        CliRun r = CliRun.of("generate", "-m", model, "-z", tokenizer, "--top-p", "1.5");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("llama2j generate: top-p must be in (0, 1], found 1.5 (see --help)");
+        CliRun ids = CliRun.of("generate", "-m", model, "-z", tokenizer, "--prompt-ids", "1 x 3");
+        assertThat(ids.err().strip()).contains("--prompt-ids must be integers").doesNotContain("Exception");
+        CliRun outside = CliRun.of("generate", "-m", model, "-z", tokenizer, "--prompt-ids", "1 9999");
+        assertThat(outside.exitCode()).isEqualTo(1);
+        assertThat(outside.err().strip()).isEqualTo("llama2j generate: prompt token id 9999 is outside the vocabulary [0, 512)");
+    }
+
+    @Test
+    void aLlama2cModelWithoutATokenizerNextToItAsksForMinusZ() {
+        CliRun r = CliRun.of("generate", "-m", model);
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("does not contain its tokenizer; pass one with -z").doesNotContain("\tat ");
+    }
+}

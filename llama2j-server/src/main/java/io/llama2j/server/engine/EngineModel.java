@@ -1,0 +1,202 @@
+package io.llama2j.server.engine;
+
+import io.llama2j.chat.ChatFormat;
+import io.llama2j.chat.EncodedDialog;
+import io.llama2j.chat.Message;
+import io.llama2j.chat.Role;
+import io.llama2j.loading.LoadedModel;
+import io.llama2j.loading.ModelFormat;
+import io.llama2j.loading.ModelLoader;
+import io.llama2j.model.InferenceState;
+import io.llama2j.model.Llama;
+import io.llama2j.sampling.Sampler;
+import io.llama2j.sampling.SamplerConfig;
+import io.llama2j.tokenizer.StreamingDecoder;
+import io.llama2j.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The served model over the llama2j engine: one immutable {@link Llama} shared by every slot,
+ * one {@link InferenceState} (KV cache) per sequence, the engine's {@link Sampler} per request
+ * and the tokenizer's streaming decoder per response.
+ */
+public final class EngineModel implements ServedModel {
+
+    private final String id;
+    private final Llama llama;
+    private final Tokenizer tokenizer;
+    private final ChatFormat chat;
+    private final int contextLength;
+    private final int[] stopTokens;
+
+    /**
+     * @param contextLength positions per sequence; at most the model's trained context
+     * @param stopTokens    ids that end a completion when sampled (EOS; for llama2.c
+     *                      checkpoints also BOS, as run.c does)
+     */
+    public EngineModel(String id, Llama llama, Tokenizer tokenizer, int contextLength, int... stopTokens) {
+        int trained = llama.config().contextLength();
+        if (contextLength < 2 || contextLength > trained) {
+            throw new IllegalArgumentException("context length (--ctx) must be in [2, " + trained
+                    + "] for this model, was " + contextLength);
+        }
+        if (tokenizer.vocabSize() != llama.config().vocabSize()) {
+            throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocabulary is "
+                    + llama.config().vocabSize());
+        }
+        this.id = id;
+        this.llama = llama;
+        this.tokenizer = tokenizer;
+        this.chat = new ChatFormat(tokenizer);
+        this.contextLength = contextLength;
+        this.stopTokens = stopTokens.clone();
+    }
+
+    /**
+     * Loads a model (any format {@link ModelLoader} reads) for serving.
+     *
+     * @param contextLength positions per request; null for the model's trained context
+     * @param id            the id clients send as "model"; null for the file name without extension
+     */
+    public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id) throws IOException {
+        LoadedModel loaded = ModelLoader.load(model, tokenizerOrNull);
+        Tokenizer tokenizer = loaded.tokenizer();
+        Llama llama = new Llama(loaded.config(), loaded.weights());
+        // llama2.c's run.c also ends a sample at BOS, which its small models emit between stories.
+        int[] stops = loaded.format() == ModelFormat.LLAMA2C
+                ? new int[]{tokenizer.eosId(), tokenizer.bosId()} : new int[]{tokenizer.eosId()};
+        return new EngineModel(id != null ? id : defaultId(model), llama, tokenizer,
+                contextLength != null ? contextLength : loaded.config().contextLength(), stops);
+    }
+
+    private static String defaultId(Path model) {
+        String name = model.toAbsolutePath().normalize().getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    @Override
+    public int[] tokenize(String text, boolean withBos) {
+        return tokenizer.encode(text, withBos, false);
+    }
+
+    @Override
+    public int[] encodeChat(List<ChatTurn> dialog) {
+        List<Message> messages = new ArrayList<>(dialog.size());
+        for (ChatTurn turn : dialog) {
+            messages.add(new Message(Role.fromWireName(turn.role()), turn.content()));
+        }
+        EncodedDialog encoded = chat.encodePrompt(messages);
+        if (encoded.hasSpecialTags()) {
+            // Meta's chat_completion refuses these too (it answers ChatFormat.UNSAFE_ERROR).
+            throw new IllegalArgumentException("message contents must not contain the chat tags "
+                    + String.join(", ", encoded.specialTags()) + ".");
+        }
+        return encoded.ids();
+    }
+
+    @Override
+    public boolean endsText(int token) {
+        for (int stop : stopTokens) {
+            if (stop == token) return true;
+        }
+        return false;
+    }
+
+    @Override
+    public boolean isValidToken(int token) {
+        return token >= 0 && token < llama.config().vocabSize();
+    }
+
+    @Override
+    public TextStream newTextStream() {
+        StreamingDecoder decoder = tokenizer.streamingDecoder();
+        return new TextStream() {
+            @Override
+            public String accept(int token) {
+                return decoder.accept(token);
+            }
+
+            @Override
+            public String flush() {
+                return decoder.flush();
+            }
+        };
+    }
+
+    @Override
+    public ModelSequence newSequence() {
+        InferenceState state = new InferenceState(llama.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
+        return new ModelSequence() {
+            @Override
+            public int position() {
+                return state.position();
+            }
+
+            @Override
+            public float[] feed(int token) {
+                return llama.forward(state, token);
+            }
+
+            @Override
+            public float[] feed(int[] tokens, int from, int to) {
+                return llama.forward(state, java.util.Arrays.copyOfRange(tokens, from, to));
+            }
+
+            @Override
+            public void reset() {
+                state.rewind(0);
+            }
+
+            @Override
+            public void close() {
+                // The state is plain heap memory; dropping the reference frees it.
+            }
+        };
+    }
+
+    @Override
+    public TokenSampler newSampler(SamplingSettings settings) {
+        long seed = settings.seed() != null ? settings.seed() : ThreadLocalRandom.current().nextLong();
+        // OpenAI's penalties count every token of the completion so far: the window is all of it.
+        SamplerConfig config = new SamplerConfig((float) settings.temperature(), 0, (float) settings.topP(), 0f, 1f,
+                (float) settings.frequencyPenalty(), (float) settings.presencePenalty(), contextLength, seed);
+        Sampler sampler = new Sampler(config, llama.config().vocabSize());
+        return sampler::sample;
+    }
+
+    /** Mean over positions of the final-norm hidden state, L2-normalized (see ServedModel#embed). */
+    @Override
+    public float[] embed(int[] tokens) {
+        int dim = llama.config().dim();
+        InferenceState state = new InferenceState(llama.config(), Math.max(1, tokens.length), 1);
+        float[] hidden = new float[dim];
+        double[] sum = new double[dim];
+        for (int token : tokens) {
+            llama.forward(state, token);
+            state.copyFinalHidden(hidden);
+            for (int i = 0; i < dim; i++) sum[i] += hidden[i];
+        }
+        double norm = 0;
+        for (double v : sum) norm += v * v;
+        norm = Math.sqrt(norm);
+        float[] embedding = new float[dim];
+        for (int i = 0; i < dim; i++) embedding[i] = norm == 0 ? 0f : (float) (sum[i] / norm);
+        return embedding;
+    }
+}
