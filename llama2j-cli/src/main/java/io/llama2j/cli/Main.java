@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
+                PrepareCommand.class,
+                PretrainCommand.class,
+                ExportCommand.class,
         })
 public final class Main {
 
