@@ -5,11 +5,6 @@ import io.llama2j.gguf.GgufModelLoader;
 import io.llama2j.hf.HfModel;
 import io.llama2j.llama2c.Llama2cCheckpoint;
 import io.llama2j.meta.MetaCheckpoint;
-
-import io.llama2j.hf.HfModel;
-import io.llama2j.llama2c.Llama2cCheckpoint;
-import io.llama2j.meta.MetaCheckpoint;
-import io.llama2j.meta.MetaParams;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
 import io.llama2j.tokenizer.Tokenizer;
@@ -81,22 +76,6 @@ public final class ModelLoader {
                 MetaCheckpoint meta = MetaCheckpoint.open(model);
                 yield folderModel(model, format, meta.config(), meta.weights(), meta.tokenizer(), tokenizerOrNull, withTokenizer, meta);
             }
-            case GGUF -> throw new IOException(model + ": GGUF models are not supported by this build yet");
-            case HF_FOLDER -> {
-                // Mapped for the life of the weights: the GC unmaps the files once nothing refers to them.
-                HfModel hf = HfModel.open(model, true);
-                Tokenizer tokenizer = !withTokenizer ? null
-                        : tokenizerFor(hf.config(), tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
-                        : requireFound(hf.tokenizer(), model, "tokenizer.model or tokenizer.json"));
-                yield new LoadedModel(model, format, hf.config(), hf.weights(), tokenizer);
-            }
-            case META_FOLDER -> {
-                MetaCheckpoint meta = MetaCheckpoint.open(model, MetaParams.LLAMA2_CONTEXT_LENGTH, true);
-                Tokenizer tokenizer = !withTokenizer ? null
-                        : tokenizerFor(meta.config(), tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
-                        : requireFound(meta.tokenizer(), model, MetaCheckpoint.TOKENIZER_FILE + " (in the folder or its parent)"));
-                yield new LoadedModel(model, format, meta.config(), meta.weights(), tokenizer);
-            }
         };
     }
 
@@ -166,11 +145,6 @@ public final class ModelLoader {
                     + " (e.g. tokenizer.bin or tok512.bin) or put " + LLAMA2C_TOKENIZER_NAME + " in " + parent);
         }
         return candidate;
-    }
-
-    private static Path requireFound(Path found, Path model, String what) throws IOException {
-        if (found == null) throw new IOException(model + ": no " + what + " found; pass the tokenizer with -z");
-        return found;
     }
 
     private static Path requireFile(Path p, String what) throws IOException {
