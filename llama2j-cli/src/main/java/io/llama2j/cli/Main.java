@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
+                MergeCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
                 ServeCommand.class,

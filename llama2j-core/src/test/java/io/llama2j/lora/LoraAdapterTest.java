@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -27,26 +26,6 @@ class LoraAdapterTest {
     private static final LlamaConfig CONFIG = RandomLlama.smallConfig();
     private static final int[] TOKENS = {1, 7, 22, 3, 39, 11};
 
-    /** An adapter on every projection with random A and B (B nonzero, unlike a fresh one). */
-    static LoraAdapter randomAdapter(LlamaConfig c, LoraConfig config, long seed) {
-        Random r = new Random(seed);
-        LoraWeights[][] w = new LoraWeights[LoraTarget.values().length][];
-        for (LoraTarget t : config.targets()) {
-            w[t.ordinal()] = new LoraWeights[c.nLayers()];
-            for (int l = 0; l < c.nLayers(); l++) {
-                LoraWeights z = LoraWeights.zeros(config.rank(), t.rows(c), t.columns(c));
-                for (int i = 0; i < z.a().length; i++) z.a()[i] = (float) (r.nextGaussian() * 0.2);
-                for (int i = 0; i < z.b().length; i++) z.b()[i] = (float) (r.nextGaussian() * 0.2);
-                w[t.ordinal()][l] = z;
-            }
-        }
-        return new LoraAdapter(config, c.nLayers(), w);
-    }
-
-    static LoraConfig everyProjection(int rank, double alpha) {
-        return new LoraConfig(rank, alpha, 0, EnumSet.allOf(LoraTarget.class));
-    }
-
     private static float[][] logits(Llama llama) {
         return llama.forwardAllLogits(llama.newState(), TOKENS);
     }
@@ -54,7 +33,7 @@ class LoraAdapterTest {
     @Test
     void unmergedAdapterGivesTheLogitsOfTheMergedModel() {
         LlamaWeights base = RandomLlama.weights(CONFIG, 1, false);
-        LoraAdapter adapter = randomAdapter(CONFIG, everyProjection(4, 8), 2);
+        LoraAdapter adapter = RandomLora.adapter(CONFIG, RandomLora.everyProjection(4, 8), 2);
         float[][] withAdapter = logits(new Llama(CONFIG, base, Parallel.shared(), adapter));
         float[][] merged = logits(new Llama(CONFIG, adapter.mergeInto(CONFIG, base)));
         float[][] plain = logits(new Llama(CONFIG, base));
@@ -69,7 +48,7 @@ class LoraAdapterTest {
     @Test
     void zeroBLeavesTheLogitsUnchanged() {
         LlamaWeights base = RandomLlama.weights(CONFIG, 3, false);
-        LoraAdapter adapter = randomAdapter(CONFIG, everyProjection(2, 16), 4);
+        LoraAdapter adapter = RandomLora.adapter(CONFIG, RandomLora.everyProjection(2, 16), 4);
         for (LoraTarget t : LoraTarget.values()) {
             for (int l = 0; l < CONFIG.nLayers(); l++) java.util.Arrays.fill(adapter.weights(t, l).b(), 0f);
         }
@@ -86,7 +65,7 @@ class LoraAdapterTest {
     @Test
     void peftFolderRoundTripsEveryMatrixAndTheConfig(@TempDir Path dir) throws IOException {
         LoraConfig config = new LoraConfig(3, 6, 0.1, EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.DOWN));
-        LoraAdapter adapter = randomAdapter(CONFIG, config, 5);
+        LoraAdapter adapter = RandomLora.adapter(CONFIG, config, 5);
         PeftAdapterFiles.write(dir, adapter, CONFIG, "base");
         LoraAdapter read = PeftAdapterFiles.read(dir, CONFIG);
         assertThat(read.config()).isEqualTo(config);
@@ -105,7 +84,7 @@ class LoraAdapterTest {
     void queryAndKeyBRowsAreStoredInHuggingFaceOrderLikeTheBaseWeights(@TempDir Path dir) throws IOException {
         // In HF's space the merged q_proj is W_hf + s·B_hf·A; seen in Meta's layout it must equal our merge.
         LlamaWeights base = RandomLlama.weights(CONFIG, 6, false);
-        LoraAdapter adapter = randomAdapter(CONFIG, everyProjection(2, 4), 7);
+        LoraAdapter adapter = RandomLora.adapter(CONFIG, RandomLora.everyProjection(2, 4), 7);
         PeftAdapterFiles.write(dir, adapter, CONFIG, null);
         float scale = adapter.config().scale();
         try (SafetensorsFile file = SafetensorsFile.open(dir.resolve(PeftAdapterFiles.WEIGHTS_FILE))) {
@@ -129,7 +108,7 @@ class LoraAdapterTest {
 
     @Test
     void readNamesTheMissingTensor(@TempDir Path dir) throws IOException {
-        PeftAdapterFiles.write(dir, randomAdapter(CONFIG, everyProjection(2, 4), 8), CONFIG, null);
+        PeftAdapterFiles.write(dir, RandomLora.adapter(CONFIG, RandomLora.everyProjection(2, 4), 8), CONFIG, null);
         LlamaConfig deeper = new LlamaConfig(CONFIG.dim(), CONFIG.hiddenDim(), 3, CONFIG.nHeads(), CONFIG.nKvHeads(),
                 CONFIG.vocabSize(), CONFIG.contextLength(), CONFIG.rmsNormEps(), CONFIG.ropeTheta());
         assertThatThrownBy(() -> PeftAdapterFiles.read(dir, deeper))
@@ -138,7 +117,7 @@ class LoraAdapterTest {
 
     @Test
     void readNamesTheTensorOfTheWrongShape(@TempDir Path dir) throws IOException {
-        PeftAdapterFiles.write(dir, randomAdapter(CONFIG, everyProjection(2, 4), 9), CONFIG, null);
+        PeftAdapterFiles.write(dir, RandomLora.adapter(CONFIG, RandomLora.everyProjection(2, 4), 9), CONFIG, null);
         LlamaConfig wider = new LlamaConfig(64, CONFIG.hiddenDim(), CONFIG.nLayers(), CONFIG.nHeads(), CONFIG.nKvHeads(),
                 CONFIG.vocabSize(), CONFIG.contextLength(), CONFIG.rmsNormEps(), CONFIG.ropeTheta());
         assertThatThrownBy(() -> PeftAdapterFiles.read(dir, wider))
