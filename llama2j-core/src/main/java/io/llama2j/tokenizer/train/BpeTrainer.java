@@ -75,7 +75,8 @@ public final class BpeTrainer {
     /** Trains on in-memory lines, each one a sentence as a line of a training file would be. */
     public TrainedVocabulary trainOnLines(List<String> lines) {
         long start = System.nanoTime();
-        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), "BPE trained on " + lines.size() + " lines", start);
+        TrainingCorpus corpus = TrainingCorpus.of(lines, config, metaPieceTexts());
+        return train(corpus, "BPE trained on " + lines.size() + " lines", start);
     }
 
     private TrainedVocabulary train(TrainingCorpus corpus, String source, long startNanos) {
@@ -100,36 +101,46 @@ public final class BpeTrainer {
                     + "; give more text or a vocab size of at most "
                     + (config.vocabSize() - merges + merged.size()));
         }
-        String[] pieces = new String[config.vocabSize()];
-        float[] scores = new float[config.vocabSize()];
-        PieceType[] types = new PieceType[config.vocabSize()];
+        Vocabulary vocabulary = assemble(merged, corpus.alphabet(), source);
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
+                vocabulary.size(), merged.size(), corpus.alphabet().length, seconds));
+        return new TrainedVocabulary(vocabulary, merged.size(), corpus.alphabet().length, corpus.sentences(),
+                corpus.charsRead(), seconds);
+    }
+
+    /**
+     * The model's vocabulary in id order (bpe_model_trainer.cc, then TrainerInterface::Serialize):
+     * the meta pieces with score 0, the merged pieces in merge order, then the alphabet, scored
+     * 0, -1, -2, ... across both.
+     */
+    private Vocabulary assemble(List<String> merged, int[] alphabet, String source) {
+        List<String> meta = metaPieceTexts();
+        int size = meta.size() + merged.size() + alphabet.length;
+        String[] pieces = new String[size];
+        float[] scores = new float[size];
+        PieceType[] types = new PieceType[size];
         int id = 0;
-        for (String meta : metaPieceTexts()) {
-            pieces[id] = meta;
-            scores[id] = 0f;
+        for (String piece : meta) {
+            pieces[id] = piece;
             types[id] = id == BpeTrainerConfig.UNK_ID ? PieceType.UNKNOWN
                     : id < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
             id++;
         }
-        int rank = 0;
         List<String> normal = new ArrayList<>(merged);
-        for (int c : corpus.alphabet()) {
+        for (int c : alphabet) {
             normal.add(Character.toString(c));
         }
+        int rank = 0;
         for (String piece : normal) {
             pieces[id] = piece;
             scores[id] = -(float) rank++; // the first is -0.0f, as SentencePiece writes it
             types[id] = PieceType.NORMAL;
             id++;
         }
-        Vocabulary vocabulary = new Vocabulary(source, pieces, scores, types, BpeTrainerConfig.UNK_ID,
-                BpeTrainerConfig.BOS_ID, BpeTrainerConfig.EOS_ID, config.normalization(), config.byteFallback(),
+        return new Vocabulary(source, pieces, scores, types, BpeTrainerConfig.UNK_ID, BpeTrainerConfig.BOS_ID,
+                BpeTrainerConfig.EOS_ID, config.normalization(), config.byteFallback(),
                 Vocabulary.DEFAULT_UNK_SURFACE, true);
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
-                pieces.length, merged.size(), corpus.alphabet().length, seconds));
-        return new TrainedVocabulary(vocabulary, merged.size(), corpus.alphabet().length, corpus.sentences(),
-                corpus.charsRead(), seconds);
     }
 
     /** Ids 0..2 unk, bos, eos (Llama 2 layout), then with byte fallback {@code <0x00>..<0xFF>}. */

@@ -4,10 +4,13 @@ import io.llama2j.tokenizer.SentencePieceTools;
 import io.llama2j.tokenizer.Vocabulary;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,11 +49,31 @@ class BpeTrainerMatchesSentencePieceProperties {
 
     @Property(tries = 25)
     void learnsTheSamePiecesAndScoresAsSpmTrain(@ForAll("texts") List<String> lines) throws Exception {
+        assertSameAsSpmTrain(String.join("\n", lines).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Example
+    void malformedUtf8ReservedCharactersAndOverlongLinesAreHandledAsSpmTrainDoes() throws Exception {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        byte[] malformed = {'c', 'a', 'f', (byte) 0xE9, ' ', (byte) 0xFF, (byte) 0xFE, ' ', 'a', 'b', (byte) 0xC0,
+                (byte) 0xAF, 'a', 'b', ' ', (byte) 0xED, (byte) 0xA0, (byte) 0x80, ' ', (byte) 0xF4, (byte) 0x90,
+                (byte) 0x80, (byte) 0x80, ' ', 'c', 'a', 'f', (byte) 0xC3, (byte) 0xA9, '\n'};
+        for (int i = 0; i < 3; i++) {
+            text.writeBytes(malformed);
+            text.writeBytes("café \uFFFD ab ab\n".getBytes(StandardCharsets.UTF_8));
+        }
+        text.writeBytes("ab \u2585 reserved: this line is skipped\n".getBytes(StandardCharsets.UTF_8));
+        text.writeBytes(("zq ".repeat(2000) + "\n").getBytes(StandardCharsets.UTF_8)); // over 4192 bytes: skipped
+        text.writeBytes("last line without a line break".getBytes(StandardCharsets.UTF_8));
+        assertSameAsSpmTrain(text.toByteArray());
+    }
+
+    private static void assertSameAsSpmTrain(byte[] content) throws Exception {
         SentencePieceTools.tool("spm_train");
         Path dir = Files.createTempDirectory("bpe-property");
         try {
             Path text = dir.resolve("text.txt");
-            Files.write(text, lines);
+            Files.write(text, content);
             // Ask for many merges; if the text allows fewer, the trainer says how large it can go.
             int vocabSize = BpeTrainerConfig.SPECIAL_PIECES + BpeTrainerConfig.BYTE_PIECES + MANY_PIECES;
             Vocabulary ours;

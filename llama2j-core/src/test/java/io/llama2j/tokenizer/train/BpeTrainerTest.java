@@ -121,6 +121,15 @@ class BpeTrainerTest {
     }
 
     @Test
+    void aTextOfEmptyAndBlankLinesIsRejected(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("blank.txt");
+        Files.writeString(file, "\n   \n\n");
+        assertThatThrownBy(() -> new BpeTrainer(noBytes(10, true)).train(List.of(file)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no characters to learn from");
+    }
+
+    @Test
     void aMissingInputFileIsNamed(@TempDir Path dir) {
         Path missing = dir.resolve("nope.txt");
         assertThatThrownBy(() -> new BpeTrainer(noBytes(10, true)).train(List.of(missing)))
