@@ -9,9 +9,15 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 GenerateCommand.class,
+                ChatCommand.class,
                 InspectCommand.class,
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
+                ServeCommand.class,
+                SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 

@@ -40,6 +40,17 @@ public final class Q4_0Tensor extends BlockTensor {
     @Override protected void dequantizeBlock(long block, float[] out, int o) {
         long at = block * BYTES;
         float d = half(at);
+        if (Vectors.ENABLED) {
+            // the same operations lane-wise: (nibble − 8) to float, times d (bit-identical)
+            for (int j = 0; j < BLOCK / 2; j += L) {
+                ByteVector packed = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
+                ((FloatVector) packed.and((byte) 0x0F).sub((byte) ZERO_POINT).convertShape(VectorOperators.B2F, F, 0))
+                        .mul(d).intoArray(out, o + j);
+                ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) ZERO_POINT)
+                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + j + BLOCK / 2);
+            }
+            return;
+        }
         for (int j = 0; j < BLOCK / 2; j++) {
             int packed = unsignedByte(at + 2 + j);
             out[o + j] = ((packed & 0x0F) - ZERO_POINT) * d;

@@ -35,6 +35,13 @@ public final class Q8_0Tensor extends BlockTensor {
     @Override protected void dequantizeBlock(long block, float[] out, int o) {
         long at = block * BYTES;
         float d = half(at);
+        if (Vectors.ENABLED) {
+            for (int j = 0; j < BLOCK; j += L) {
+                ((FloatVector) ByteVector.fromMemorySegment(B, data, at + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
+                        .mul(d).intoArray(out, o + j);
+            }
+            return;
+        }
         for (int j = 0; j < BLOCK; j++) out[o + j] = data.get(Vectors.BYTE, at + 2 + j) * d;
     }
 

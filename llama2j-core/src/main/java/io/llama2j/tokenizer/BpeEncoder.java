@@ -94,8 +94,8 @@ final class BpeEncoder {
 
     /** Appends the ids of {@code text} (no BOS/EOS) to {@code out}. */
     void encode(String text, IdBuffer out) {
-        String s = normalize(text);
-        if (s.isEmpty()) return;
+        char[] s = normalize(text).toCharArray();
+        if (s.length == 0) return;
         Symbols symbols = split(s);
         Map<String, String[]> reverseMerges = hasUnused ? new HashMap<>() : null;
         PairQueue queue = new PairQueue(2 * symbols.count);
@@ -125,7 +125,7 @@ final class BpeEncoder {
             int id = symbols.id[i];
             if (id < 0) id = lookup(s, start, end);
             if (reverseMerges != null && vocabulary.types()[id] == PieceType.UNUSED) {
-                resegment(s.substring(start, end), out, reverseMerges);
+                resegment(new String(s, start, end - start), out, reverseMerges);
             } else {
                 emit(s, start, end, id, out);
             }
@@ -133,16 +133,16 @@ final class BpeEncoder {
     }
 
     /** SentencePiece's PieceToId: producible pieces, then reserved ones, else UNK. */
-    private int lookup(String s, int start, int end) {
+    private int lookup(char[] s, int start, int end) {
         int id = producible.get(s, start, end);
         if (id < 0) id = reserved.get(s, start, end);
         return id < 0 ? vocabulary.unkId() : id;
     }
 
-    private void emit(String s, int start, int end, int id, IdBuffer out) {
+    private void emit(char[] s, int start, int end, int id, IdBuffer out) {
         if (id == vocabulary.unkId() && vocabulary.byteFallback()) {
             // Byte fallback: an unknown character becomes the <0xNN> pieces of its UTF-8 bytes.
-            for (byte b : s.substring(start, end).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xFF]);
+            for (byte b : new String(s, start, end - start).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xFF]);
         } else {
             out.add(id);
         }
@@ -150,17 +150,18 @@ final class BpeEncoder {
 
     /** An UNUSED piece is replaced by the two pieces it was merged from, recursively (bpe_model.cc). */
     private void resegment(String piece, IdBuffer out, Map<String, String[]> reverseMerges) {
-        int id = lookup(piece, 0, piece.length());
+        char[] chars = piece.toCharArray();
+        int id = lookup(chars, 0, chars.length);
         String[] parts = vocabulary.types()[id] == PieceType.UNUSED ? reverseMerges.get(piece) : null;
         if (parts == null) {
-            emit(piece, 0, piece.length(), id, out);
+            emit(chars, 0, chars.length, id, out);
             return;
         }
         resegment(parts[0], out, reverseMerges);
         resegment(parts[1], out, reverseMerges);
     }
 
-    private void offerPair(String s, Symbols symbols, int left, int right, PairQueue queue,
+    private void offerPair(char[] s, Symbols symbols, int left, int right, PairQueue queue,
                            Map<String, String[]> reverseMerges) {
         if (left < 0 || right < 0 || symbols.frozen[left] || symbols.frozen[right]) return;
         int start = symbols.start[left];
@@ -169,27 +170,29 @@ final class BpeEncoder {
         if (id < 0) return;
         queue.push(vocabulary.scores()[id], left, size, id);
         if (reverseMerges != null && vocabulary.types()[id] == PieceType.UNUSED) {
-            reverseMerges.put(s.substring(start, start + size), new String[] {
-                    s.substring(start, start + symbols.length[left]),
-                    s.substring(start + symbols.length[left], start + size)});
+            int leftLength = symbols.length[left];
+            reverseMerges.put(new String(s, start, size), new String[] {
+                    new String(s, start, leftLength), new String(s, start + leftLength, size - leftLength)});
         }
     }
 
     /** One symbol per character, or per user-defined piece (longest match), which is frozen. */
-    private Symbols split(String s) {
-        Symbols symbols = new Symbols(s.length());
+    private Symbols split(char[] s) {
+        Symbols symbols = new Symbols(s.length);
         int i = 0;
-        while (i < s.length()) {
+        while (i < s.length) {
             int length = 0;
             boolean frozen = false;
-            for (int len = Math.min(maxUserDefinedLength, s.length() - i); len > 0; len--) {
+            for (int len = Math.min(maxUserDefinedLength, s.length - i); len > 0; len--) {
                 if (userDefined.get(s, i, i + len) >= 0) {
                     length = len;
                     frozen = true;
                     break;
                 }
             }
-            if (length == 0) length = Character.charCount(s.codePointAt(i));
+            if (length == 0) {
+                length = Character.isHighSurrogate(s[i]) && i + 1 < s.length && Character.isLowSurrogate(s[i + 1]) ? 2 : 1;
+            }
             symbols.add(i, length, frozen);
             i += length;
         }

@@ -1,0 +1,195 @@
+package io.llama2j.train;
+
+import io.llama2j.tensor.Parallel;
+import io.llama2j.train.data.BatchLoader;
+import io.llama2j.train.data.TokenDataset;
+import io.llama2j.train.optim.AdamW;
+import io.llama2j.train.optim.LearningRateSchedule;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one training loop (nanoGPT train.py; pretraining now, SFT and reward models later with
+ * their own batches and masks). Per step:
+ * <pre>
+ *   draw gradAccum micro-batches; zero the gradients
+ *   for each: loss += forwardBackward(micro-batch, 1 / masked tokens of the step)
+ *   clip the global gradient norm; AdamW update with lr = schedule(step)
+ *   log; evaluate every evalEvery steps; checkpoint every saveEvery steps
+ * </pre>
+ * A stop request (Ctrl-C: the shutdown hook of {@link #run}) ends the run at the next step
+ * boundary with a checkpoint. Everything a step depends on (parameters, AdamW moments and update
+ * count, the loader's position) is in the checkpoint, so a resumed run computes exactly what the
+ * uninterrupted run would have.
+ */
+public final class Trainer {
+    /** How long the shutdown hook waits for the checkpoint of an interrupted run. */
+    static final long STOP_TIMEOUT_SECONDS = 120;
+
+    private final ModelParameters params;
+    private final TrainerConfig config;
+    private final TokenDataset trainData;
+    private final TokenDataset validationData;
+    private final Path outDir;
+    private final Parallel parallel;
+    private final PrintStream progress;
+    private final TrainingModel model;
+    private final AdamW optimizer;
+    private final BatchLoader loader;
+    private int step;
+    private volatile boolean stopRequested;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    /** A fresh run, or a resumed one when {@code resumeFrom} is not null. */
+    public Trainer(ModelParameters params, TrainerConfig config, TokenDataset trainData, TokenDataset validationData,
+                   Path outDir, Parallel parallel, PrintStream progress, Checkpoint resumeFrom) {
+        if (trainData.vocabSize() != params.config().vocabSize()) {
+            throw new IllegalArgumentException("the data was tokenized with a vocabulary of " + trainData.vocabSize()
+                    + " tokens but the model has " + params.config().vocabSize());
+        }
+        this.params = params;
+        this.config = config;
+        this.trainData = trainData;
+        this.validationData = validationData;
+        this.outDir = outDir;
+        this.parallel = parallel;
+        this.progress = progress;
+        this.model = new TrainingModel(params, config.batch(), config.seqLen(), parallel);
+        this.optimizer = new AdamW(config.optimizer(), params);
+        this.loader = new BatchLoader(trainData, config.batch(), config.seqLen(), config.seed());
+        if (resumeFrom != null) {
+            if (resumeFrom.parameters().length != params.size()) {
+                throw new IllegalArgumentException("checkpoint has " + resumeFrom.parameters().length
+                        + " parameters, the model " + params.size());
+            }
+            System.arraycopy(resumeFrom.parameters(), 0, params.values(), 0, params.size());
+            System.arraycopy(resumeFrom.firstMoment(), 0, optimizer.firstMoment(), 0, params.size());
+            System.arraycopy(resumeFrom.secondMoment(), 0, optimizer.secondMoment(), 0, params.size());
+            optimizer.restore(resumeFrom.optimizerUpdates());
+            loader.seek(resumeFrom.loaderPosition());
+            this.step = resumeFrom.step();
+        }
+    }
+
+    /** Steps completed. */
+    public int step() { return step; }
+
+    public ModelParameters parameters() { return params; }
+
+    /** Asks the loop to stop at the next step boundary (after writing a checkpoint). */
+    public void requestStop() { stopRequested = true; }
+
+    /** The result of {@link #run}: steps completed, last training loss and last validation loss (NaN if none). */
+    public record Result(int steps, double trainLoss, double validationLoss, boolean interrupted) {}
+
+    /** Trains until the configured step count or a stop request; checkpoints and logs in outDir. */
+    public Result run() throws IOException {
+        Files.createDirectories(outDir);
+        Thread hook = Thread.ofPlatform().unstarted(() -> {
+            requestStop();
+            try {
+                stopped.await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (TrainingLog log = new TrainingLog(outDir, step)) {
+            return loop(log);
+        } finally {
+            stopped.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already exiting: the hook is running and has been released above
+            }
+        }
+    }
+
+    private Result loop(TrainingLog log) throws IOException {
+        double trainLoss = Double.NaN, validationLoss = Double.NaN;
+        long tokensPerStep = config.tokensPerStep();
+        long start = System.nanoTime();
+        int firstStep = step;
+        while (step < config.steps() && !stopRequested) {
+            long stepStart = System.nanoTime();
+            double lr = LearningRateSchedule.learningRate(config.optimizer(), step, config.steps());
+            List<TokenBatch> micro = new ArrayList<>(config.gradAccum());
+            double maskedTokens = 0;
+            for (int i = 0; i < config.gradAccum(); i++) {
+                TokenBatch b = loader.next();
+                micro.add(b);
+                maskedTokens += b.maskedTokens();
+            }
+            params.zeroGradients();
+            double lossSum = 0;
+            float scale = (float) (1.0 / Math.max(1.0, maskedTokens));
+            for (TokenBatch b : micro) lossSum += model.forwardBackward(b, scale);
+            double gradNorm = optimizer.step(parallel, params.values(), params.gradients(), lr);
+            trainLoss = lossSum / Math.max(1.0, maskedTokens);
+            step++;
+
+            double seconds = (System.nanoTime() - stepStart) / 1e9;
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            double tokensPerSecond = tokensPerStep / seconds;
+            log.trainStep(step, trainLoss, lr, gradNorm, (long) step * tokensPerStep, tokensPerSecond, elapsed);
+            double eta = elapsed / (step - firstStep) * (config.steps() - step);
+            progress.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | ETA %s%n",
+                    step, config.steps(), trainLoss, lr, gradNorm, tokensPerSecond, duration(eta));
+
+            boolean last = step == config.steps();
+            if (validationData != null && (last || (config.evalEvery() > 0 && step % config.evalEvery() == 0))) {
+                validationLoss = validationLoss();
+                log.validation(step, validationLoss);
+                progress.printf(Locale.ROOT, "step %d | validation loss %.4f%n", step, validationLoss);
+                log.plot(plotTitle());
+            }
+            if (last || stopRequested || (config.saveEvery() > 0 && step % config.saveEvery() == 0)) {
+                saveCheckpoint();
+            }
+        }
+        boolean interrupted = step < config.steps();
+        if (interrupted) {
+            progress.printf(Locale.ROOT, "stopped at step %d; resume with --resume%n", step);
+        }
+        log.plot(plotTitle());
+        return new Result(step, trainLoss, validationLoss, interrupted);
+    }
+
+    /** Mean loss over a fixed set of validation windows (the same at every evaluation). */
+    public double validationLoss() {
+        BatchLoader validation = new BatchLoader(validationData, config.batch(), config.seqLen(), config.seed());
+        double sum = 0, tokens = 0;
+        for (int i = 0; i < config.evalBatches(); i++) {
+            TokenBatch b = validation.next();
+            sum += model.loss(b);
+            tokens += b.maskedTokens();
+        }
+        return sum / tokens;
+    }
+
+    public void saveCheckpoint() throws IOException {
+        new Checkpoint(params.config(), params.tiedEmbeddings(), config, step, loader.position(), optimizer.updates(),
+                params.values(), optimizer.firstMoment(), optimizer.secondMoment()).write(outDir.resolve(Checkpoint.FILE_NAME));
+    }
+
+    private String plotTitle() {
+        var c = params.config();
+        return String.format(Locale.ROOT, "llama2j pretrain: dim %d, %d layers, %d heads (%d kv), vocab %d; %d tokens/step",
+                c.dim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize(), config.tokensPerStep());
+    }
+
+    private static String duration(double seconds) {
+        if (!Double.isFinite(seconds)) return "?";
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : String.format("%dm%02ds", s / 60, s % 60);
+    }
+}
