@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 SynthCommand.class,
                 BenchCommand.class,
+                PrepareCommand.class,
+                PretrainCommand.class,
+                ExportCommand.class,
         })
 public final class Main {
 

@@ -149,4 +149,13 @@ class TokenizerTest {
         assertThat(t.encode("  a   a\t ", false, false)).containsExactly(1, 2, 1, 2, 3);
         assertThat(t.encode("   ", false, false)).isEmpty();
     }
+
+    @Test
+    void llama2IsEncodedWordByWordButAPieceSpanningWordsTurnsThatOff() {
+        assertThat(BpeEncoder.wordsAreIndependent(llama.vocabulary(), '\u2581')).isTrue();
+        Tokenizer t = vocabulary(PLAIN, "a", -1, PieceType.NORMAL, "\u2581", -1, PieceType.NORMAL,
+                "a\u2581", -2, PieceType.NORMAL, "a\u2581a", -3, PieceType.NORMAL);
+        assertThat(BpeEncoder.wordsAreIndependent(t.vocabulary(), '\u2581')).isFalse();
+        assertThat(t.encode("a a", false, false)).containsExactly(4);
+    }
 }
