@@ -1,10 +1,7 @@
 package io.llama2j.cli;
 
-import io.llama2j.bench.SpeedBenchmark;
-import io.llama2j.gguf.GgufModel;
-import io.llama2j.gguf.GgufModelLoader;
+import io.llama2j.speed.SpeedBenchmark;
 import io.llama2j.loading.LoadedModel;
-import io.llama2j.loading.ModelFormat;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.Llama;
 import io.llama2j.model.LlamaConfig;
@@ -79,8 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long loadStart = System.nanoTime();
-        LoadedWeights loaded = load(model);
-        try (Parallel parallel = new Parallel(nThreads)) {
+        try (LoadedModel loaded = ModelLoader.loadWeightsOnly(model); Parallel parallel = new Parallel(nThreads)) {
             Llama llama = new Llama(loaded.config(), loaded.weights(), parallel);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             err.printf(Locale.ROOT, "llama2j bench: loaded %s in %.0f ms%n", model, loadMillis);
@@ -94,23 +90,8 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%nload time: %.0f ms%n", loadMillis);
             }
             out.flush();
-        } finally {
-            loaded.close();
         }
         return 0;
-    }
-
-    private record LoadedWeights(LlamaConfig config, LlamaWeights weights, AutoCloseable resource) {
-        void close() throws Exception { if (resource != null) resource.close(); }
-    }
-
-    private static LoadedWeights load(Path path) throws Exception {
-        if (ModelLoader.detect(path) == ModelFormat.GGUF) {
-            GgufModel m = GgufModelLoader.load(path);
-            return new LoadedWeights(m.config(), m.weights(), m);
-        }
-        LoadedModel m = ModelLoader.loadWeightsOnly(path);
-        return new LoadedWeights(m.config(), m.weights(), null);
     }
 
     /**
