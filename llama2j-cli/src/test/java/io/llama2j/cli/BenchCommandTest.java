@@ -43,8 +43,8 @@ class BenchCommandTest {
         assertThat(run.exitCode()).as(run.err()).isZero();
         String[] lines = run.out().split("\n");
         assertThat(lines[0]).matches("\\| model +\\| +size \\| +params \\| backend +\\| +threads \\| +test \\| +t/s \\|");
-        assertThat(lines[2]).contains("| pp8 |").matches(".*\\| +[0-9.]+ ± [0-9.]+ \\|");
-        assertThat(lines[3]).contains("| tg4 |");
+        assertThat(lines[2]).matches("\\| llama \\?B F32 \\| +1\\.\\d\\d MiB \\| +292\\.80 K \\|.*\\| +pp8 \\| +[0-9.]+ ± [0-9.]+ \\|");
+        assertThat(lines[3]).matches(".*\\| +tg4 \\|.*");
         assertThat(run.out()).contains("load time:");
     }
 
