@@ -2,6 +2,7 @@ package io.llama2j.train.optim;
 
 import io.llama2j.tensor.Parallel;
 import io.llama2j.train.ModelParameters;
+import io.llama2j.train.TrainableParameters;
 import io.llama2j.train.ParameterTensor;
 
 /**
@@ -20,7 +21,7 @@ public final class AdamW {
     private final boolean[] decays;
     private long updates;
 
-    public AdamW(OptimizerConfig config, ModelParameters params) {
+    public AdamW(OptimizerConfig config, TrainableParameters params) {
         this.config = config;
         this.m = new float[params.size()];
         this.v = new float[params.size()];
