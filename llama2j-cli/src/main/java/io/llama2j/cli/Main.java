@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 TrainTokenizerCommand.class,
                 ConvertCommand.class,
                 MergeCommand.class,
+                SftCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
                 ServeCommand.class,
