@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 MergeCommand.class,
                 SftCommand.class,
+                GattCommand.class,
+                DistillCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
                 ServeCommand.class,
