@@ -54,8 +54,6 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--max-answer-tokens", defaultValue = "256", description = "Most tokens per answer (default ${DEFAULT-VALUE}).")
     int maxAnswerTokens;
 
-    @Option(names = "--seed", defaultValue = "1337", description = "Sampling seed.")
-    long seed;
 
     @Mixin
     SamplingOptions sampling;
@@ -69,7 +67,7 @@ public final class DistillCommand implements Callable<Integer> {
         try (LoadedModel m = ModelLoader.load(model, tokenizer);
              Writer out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             Llama llama = new Llama(m.config(), m.weights(), Parallel.shared(), lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
-            SessionChatModel chat = new SessionChatModel(m, llama, new Sampler(samplerConfig.withSeed(seed), m.config().vocabSize()), maxAnswerTokens);
+            SessionChatModel chat = new SessionChatModel(m, llama, new Sampler(samplerConfig, m.config().vocabSize()), maxAnswerTokens);
             for (String prompt : lines) {
                 try {
                     Conversations.write(out, ContextDistillation.sample(prompt, preprompt, template, chat));

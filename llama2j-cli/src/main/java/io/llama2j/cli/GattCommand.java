@@ -33,6 +33,9 @@ import java.util.concurrent.Callable;
         description = {"Build Ghost Attention training data (Llama 2 paper section 3.3) for llama2j sft.",
                 "Example: llama2j gatt -m chat.gguf --instruction \"Always answer as Napoleon.\" --dialogs d.jsonl -o gatt.jsonl"})
 public final class GattCommand implements Callable<Integer> {
+    /** Seed of the per-dialog instruction draw when --seed is not given. */
+    static final long DEFAULT_DRAW_SEED = 1337;
+
     static final class InstructionChoice {
         @Option(names = "--instruction", description = "The instruction for every dialog.")
         String text;
@@ -65,8 +68,6 @@ public final class GattCommand implements Callable<Integer> {
     @Option(names = "--max-answer-tokens", defaultValue = "256", description = "Most tokens per sampled answer (default ${DEFAULT-VALUE}).")
     int maxAnswerTokens;
 
-    @Option(names = "--seed", defaultValue = "1337", description = "Seed of the instruction draw and of sampling.")
-    long seed;
 
     @Mixin
     SamplingOptions sampling;
@@ -78,12 +79,12 @@ public final class GattCommand implements Callable<Integer> {
         if (instructions.isEmpty()) throw new IllegalArgumentException(instruction.file + ": no instructions");
         List<Conversations.Conversation> input = Conversations.read(dialogs);
         SamplerConfig samplerConfig = sampling.toConfig(spec.commandLine(), SamplerConfig.META_CHAT_TEMPERATURE, SamplerConfig.META_CHAT_TOP_P);
-        Random draw = new Random(seed);
+        Random draw = new Random(sampling.seed != null ? sampling.seed : DEFAULT_DRAW_SEED);
         int written = 0, skipped = 0;
         try (LoadedModel m = ModelLoader.load(model, tokenizer);
              Writer out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             Llama llama = new Llama(m.config(), m.weights(), Parallel.shared(), lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
-            SessionChatModel chat = new SessionChatModel(m, llama, new Sampler(samplerConfig.withSeed(seed), m.config().vocabSize()), maxAnswerTokens);
+            SessionChatModel chat = new SessionChatModel(m, llama, new Sampler(samplerConfig, m.config().vocabSize()), maxAnswerTokens);
             for (Conversations.Conversation dialog : input) {
                 String inst = instructions.get(draw.nextInt(instructions.size()));
                 try {
