@@ -72,6 +72,31 @@ final class BigramModel {
         return new BigramModel(new Llama(config, weights), characterTokenizer(alphabet), alphabet);
     }
 
+    /**
+     * A model whose next-token probabilities are given per previous character: {@code rows} maps a
+     * previous character to "next character → probability"; the rest of each row's mass is spread
+     * evenly over the other tokens (rows not given are uniform). Logits are the log-probabilities,
+     * so the softmax gives back exactly these numbers.
+     */
+    static BigramModel withProbabilities(String alphabet, java.util.Map<Character, java.util.Map<Character, Double>> rows) {
+        int vocab = FIRST_CHARACTER_ID + alphabet.length();
+        double[][] p = new double[vocab][vocab];
+        for (int previous = 0; previous < vocab; previous++) {
+            java.util.Map<Character, Double> row = previous >= FIRST_CHARACTER_ID
+                    ? rows.getOrDefault(alphabet.charAt(previous - FIRST_CHARACTER_ID), java.util.Map.of()) : java.util.Map.of();
+            double given = 0;
+            for (var e : row.entrySet()) {
+                p[previous][FIRST_CHARACTER_ID + alphabet.indexOf(e.getKey())] = e.getValue();
+                given += e.getValue();
+            }
+            double rest = (1 - given) / (vocab - row.size());
+            for (int next = 0; next < vocab; next++) {
+                if (next < FIRST_CHARACTER_ID || !row.containsKey(alphabet.charAt(next - FIRST_CHARACTER_ID))) p[previous][next] = rest;
+            }
+        }
+        return of(alphabet, (previous, next) -> (float) Math.log(p[previous][next]));
+    }
+
     private static FloatTensor ones(int n) {
         float[] v = new float[n];
         Arrays.fill(v, 1f);
