@@ -1,5 +1,6 @@
 package io.llama2j.cli;
 
+import io.llama2j.hub.ModelResolver;
 import io.llama2j.bench.SpeedBenchmark;
 import io.llama2j.gguf.GgufModel;
 import io.llama2j.gguf.GgufModelLoader;
@@ -104,7 +105,8 @@ public final class BenchCommand implements Callable<Integer> {
         void close() throws Exception { if (resource != null) resource.close(); }
     }
 
-    private static LoadedWeights load(Path path) throws Exception {
+    private static LoadedWeights load(Path modelOrReference) throws Exception {
+        Path path = ModelResolver.resolve(modelOrReference);
         if (ModelLoader.detect(path) == ModelFormat.GGUF) {
             GgufModel m = GgufModelLoader.load(path);
             return new LoadedWeights(m.config(), m.weights(), m);
