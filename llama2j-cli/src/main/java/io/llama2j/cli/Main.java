@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 SynthCommand.class,
                 BenchCommand.class,
+                PerplexityCommand.class,
+                EvalCommand.class,
+                PullCommand.class,
         })
 public final class Main {
 
