@@ -108,6 +108,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 boolean print = run == 0;
                 InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
                 StreamingDecoder decoder = m.tokenizer().streamingDecoder();
+                long cpuStart = processCpuNanos();
                 GenerationResult r = generator.generate(state, ids, new Sampler(samplerConfig, m.config().vocabSize()),
                         settings, decoder::accept, (id, text) -> {
                             if (print && !outputIds && !text.isEmpty()) {
@@ -122,10 +123,23 @@ public final class GenerateCommand implements Callable<Integer> {
                     out.println();
                 }
                 out.flush();
+                long cpuNanos = processCpuNanos() - cpuStart;
+                // tokens per CPU-second: a speed that other processes on a shared machine disturb less than wall time
+                String cpu = cpuNanos > 0 ? String.format(java.util.Locale.ROOT, ", %.0f tokens per CPU-second",
+                        (r.promptTokens() + r.tokens().length) * 1e9 / cpuNanos) : "";
                 err.println((repeat > 1 ? "run " + (run + 1) + ": " : "") + r.timingSummary() + ", " + parallel.threads()
-                        + " thread" + (parallel.threads() == 1 ? "" : "s") + (samplerConfig.isGreedy() ? "" : ", seed " + samplerConfig.seed()));
+                        + " thread" + (parallel.threads() == 1 ? "" : "s") + (samplerConfig.isGreedy() ? "" : ", seed " + samplerConfig.seed())
+                        + (repeat > 1 ? cpu : ""));
             }
         }
+    }
+
+    /** CPU time of the whole process (every thread), or 0 where the JVM cannot tell. */
+    private static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
     }
 
     private int[] parseIds(String text) {

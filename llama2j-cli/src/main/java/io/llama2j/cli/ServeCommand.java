@@ -56,6 +56,11 @@ public final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            try {
+                served.close();
+            } catch (Exception e) {
+                System.err.println("llama2j serve: could not release the model files: " + e.getMessage());
+            }
             stopped.countDown();
         }, "llama2j-serve-shutdown"));
         stopped.await();

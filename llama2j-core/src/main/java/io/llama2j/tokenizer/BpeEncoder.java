@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * SentencePiece's BPE encoding (bpe_model.cc {@code Model::SampleEncode} without dropout, plus
@@ -12,7 +13,8 @@ import java.util.Map;
  * goes into a priority queue ordered by that piece's score, ties going to the leftmost pair;
  * the best pair is merged and only its two new neighbour pairs are pushed. Queue entries that a
  * previous merge made stale are recognised, as SentencePiece does, by their length no longer
- * matching.
+ * matching. When the vocabulary allows it, text is encoded word by word and recent words are
+ * cached, as Hugging Face tokenizers do.
  */
 final class BpeEncoder {
     private static final char SPACE_SYMBOL = '\u2581';
@@ -25,6 +27,13 @@ final class BpeEncoder {
     private final int maxUserDefinedLength;
     private final boolean hasUnused;
     private final int[] byteIds = new int[Vocabulary.BYTE_PIECES];
+    /** Recently encoded words; null when the vocabulary does not allow encoding word by word. */
+    private final Map<String, int[]> segmentCache;
+    private final char wordSeparator;
+    /** Words longer than this are encoded without caching (long runs of CJK, code, noise). */
+    private static final int MAX_CACHED_SEGMENT_CHARS = 64;
+    /** The cache is emptied when it reaches this many words (about 10 MB at most). */
+    private static final int MAX_CACHED_SEGMENTS = 1 << 16;
 
     BpeEncoder(Vocabulary vocabulary) {
         this.vocabulary = vocabulary;
@@ -50,6 +59,27 @@ final class BpeEncoder {
         userDefined = new PieceTable(userDefinedMap);
         maxUserDefinedLength = maxUser;
         hasUnused = unused;
+        wordSeparator = vocabulary.normalization().escapeWhitespaces() ? SPACE_SYMBOL : ' ';
+        segmentCache = wordsAreIndependent(vocabulary, wordSeparator) ? new ConcurrentHashMap<>() : null;
+    }
+
+    /**
+     * Whether text can be encoded word by word, each word starting at a space that follows a
+     * non-space, with the same result as encoding it whole: true when no piece BPE can produce
+     * has a space right after a non-space (SentencePiece's split_by_whitespace vocabularies, Llama
+     * 2's among them). Then no merge ever joins two words, and the merges inside one word happen
+     * in the same order whether or not other words are present (the order is by score, then by
+     * position, which the cut preserves).
+     */
+    static boolean wordsAreIndependent(Vocabulary vocabulary, char separator) {
+        for (int id = 0; id < vocabulary.size(); id++) {
+            if (!Vocabulary.producibleByBpe(vocabulary.types()[id])) continue;
+            String piece = vocabulary.pieces()[id];
+            for (int i = 1; i < piece.length(); i++) {
+                if (piece.charAt(i) == separator && piece.charAt(i - 1) != separator) return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -94,9 +124,51 @@ final class BpeEncoder {
 
     /** Appends the ids of {@code text} (no BOS/EOS) to {@code out}. */
     void encode(String text, IdBuffer out) {
-        char[] s = normalize(text).toCharArray();
+        int first = out.size();
+        encodeNormalized(normalize(text).toCharArray(), out);
+        if (!vocabulary.byteFallback()) {
+            // SentencePiece merges a run of unknown pieces into one UNK (sentencepiece_processor.cc
+            // PopulateSentencePieceText) so that the decoder sees one unknown span.
+            out.collapseRuns(first, vocabulary.unkId());
+        }
+    }
+
+    private void encodeNormalized(char[] s, IdBuffer out) {
         if (s.length == 0) return;
-        Symbols symbols = split(s);
+        if (segmentCache == null) {
+            encodeRange(s, 0, s.length, out);
+            return;
+        }
+        // Word by word: cut before each space that follows a non-space (see wordsAreIndependent).
+        int segmentStart = 0;
+        for (int i = 1; i <= s.length; i++) {
+            if (i == s.length || (s[i] == wordSeparator && s[i - 1] != wordSeparator)) {
+                encodeSegment(s, segmentStart, i, out);
+                segmentStart = i;
+            }
+        }
+    }
+
+    private void encodeSegment(char[] s, int from, int to, IdBuffer out) {
+        if (to - from > MAX_CACHED_SEGMENT_CHARS) {
+            encodeRange(s, from, to, out);
+            return;
+        }
+        String key = new String(s, from, to - from);
+        int[] ids = segmentCache.get(key);
+        if (ids == null) {
+            IdBuffer segment = new IdBuffer(to - from);
+            encodeRange(s, from, to, segment);
+            ids = segment.toArray();
+            if (segmentCache.size() >= MAX_CACHED_SEGMENTS) segmentCache.clear();
+            segmentCache.put(key, ids);
+        }
+        for (int id : ids) out.add(id);
+    }
+
+    /** BPE over the normalized characters {@code s[from, to)}. */
+    private void encodeRange(char[] s, int from, int to, IdBuffer out) {
+        Symbols symbols = split(s, from, to);
         Map<String, String[]> reverseMerges = hasUnused ? new HashMap<>() : null;
         PairQueue queue = new PairQueue(2 * symbols.count);
         for (int i = 1; i < symbols.count; i++) offerPair(s, symbols, i - 1, i, queue, reverseMerges);
@@ -177,13 +249,13 @@ final class BpeEncoder {
     }
 
     /** One symbol per character, or per user-defined piece (longest match), which is frozen. */
-    private Symbols split(char[] s) {
-        Symbols symbols = new Symbols(s.length);
-        int i = 0;
-        while (i < s.length) {
+    private Symbols split(char[] s, int from, int to) {
+        Symbols symbols = new Symbols(to - from);
+        int i = from;
+        while (i < to) {
             int length = 0;
             boolean frozen = false;
-            for (int len = Math.min(maxUserDefinedLength, s.length - i); len > 0; len--) {
+            for (int len = Math.min(maxUserDefinedLength, to - i); len > 0; len--) {
                 if (userDefined.get(s, i, i + len) >= 0) {
                     length = len;
                     frozen = true;
@@ -191,7 +263,7 @@ final class BpeEncoder {
                 }
             }
             if (length == 0) {
-                length = Character.isHighSurrogate(s[i]) && i + 1 < s.length && Character.isLowSurrogate(s[i + 1]) ? 2 : 1;
+                length = Character.isHighSurrogate(s[i]) && i + 1 < to && Character.isLowSurrogate(s[i + 1]) ? 2 : 1;
             }
             symbols.add(i, length, frozen);
             i += length;

@@ -29,6 +29,8 @@ import static org.assertj.core.api.Assertions.within;
 class Stories260kAcrossFormatsTest {
     private static final int[] PROMPT = {1, 403, 407, 261, 378}; // "Once upon a time" (PROVENANCE.md)
     private static final float SUMMATION_ORDER_TOLERANCE = 1e-4f;
+    /** Identical weights: only the forward pass's run-to-run jitter (parallel reductions) remains. */
+    private static final float RUN_TO_RUN_TOLERANCE = 1e-5f;
 
     @TempDir Path dir;
     private LlamaConfig config;
@@ -54,7 +56,7 @@ class Stories260kAcrossFormatsTest {
         try (HfModel m = HfModel.open(dir)) {
             assertThat(m.config()).isEqualTo(config);
             float[][] actual = logits(m.config(), m.weights());
-            for (int p = 0; p < PROMPT.length; p++) assertThat(actual[p]).as("position " + p).containsExactly(expected[p]);
+            for (int p = 0; p < PROMPT.length; p++) assertThat(actual[p]).as("position " + p).containsExactly(expected[p], within(RUN_TO_RUN_TOLERANCE));
         }
     }
 

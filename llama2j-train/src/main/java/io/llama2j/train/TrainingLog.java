@@ -29,11 +29,11 @@ public final class TrainingLog implements AutoCloseable {
     private final List<LossPlot.Point> train = new ArrayList<>();
     private final List<LossPlot.Point> validation = new ArrayList<>();
 
-    /** Opens the log in {@code dir}, keeping only the entries of steps below {@code keepBelowStep}. */
-    public TrainingLog(Path dir, int keepBelowStep) throws IOException {
+    /** Opens the log in {@code dir}, keeping only the entries of steps 1..{@code keepThroughStep} (none for a fresh run). */
+    public TrainingLog(Path dir, int keepThroughStep) throws IOException {
         this.file = dir.resolve(FILE_NAME);
         List<String> kept = new ArrayList<>();
-        if (keepBelowStep > 0 && Files.isRegularFile(file)) {
+        if (keepThroughStep > 0 && Files.isRegularFile(file)) {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 if (line.isBlank()) continue;
                 JsonNode node;
@@ -43,7 +43,7 @@ public final class TrainingLog implements AutoCloseable {
                     continue; // a line torn by the interruption
                 }
                 int step = node.path("step").asInt(Integer.MAX_VALUE);
-                if (step >= keepBelowStep) continue;
+                if (step > keepThroughStep) continue;
                 kept.add(line);
                 record(node);
             }

@@ -5,7 +5,6 @@ import io.llama2j.chat.EncodedDialog;
 import io.llama2j.chat.Message;
 import io.llama2j.chat.Role;
 import io.llama2j.loading.LoadedModel;
-import io.llama2j.loading.ModelFormat;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.InferenceState;
 import io.llama2j.model.Llama;
@@ -25,7 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * one {@link InferenceState} (KV cache) per sequence, the engine's {@link Sampler} per request
  * and the tokenizer's streaming decoder per response.
  */
-public final class EngineModel implements ServedModel {
+public final class EngineModel implements ServedModel, AutoCloseable {
 
     private final String id;
     private final Llama llama;
@@ -33,6 +32,8 @@ public final class EngineModel implements ServedModel {
     private final ChatFormat chat;
     private final int contextLength;
     private final int[] stopTokens;
+    /** What holds the weights (memory-mapped files), released by {@link #close()}; null when nothing does. */
+    private AutoCloseable weightsOwner;
 
     /**
      * @param contextLength positions per sequence; at most the model's trained context
@@ -67,11 +68,16 @@ public final class EngineModel implements ServedModel {
         LoadedModel loaded = ModelLoader.load(model, tokenizerOrNull);
         Tokenizer tokenizer = loaded.tokenizer();
         Llama llama = new Llama(loaded.config(), loaded.weights());
-        // llama2.c's run.c also ends a sample at BOS, which its small models emit between stories.
-        int[] stops = loaded.format() == ModelFormat.LLAMA2C
-                ? new int[]{tokenizer.eosId(), tokenizer.bosId()} : new int[]{tokenizer.eosId()};
-        return new EngineModel(id != null ? id : defaultId(model), llama, tokenizer,
-                contextLength != null ? contextLength : loaded.config().contextLength(), stops);
+        EngineModel served = new EngineModel(id != null ? id : defaultId(model), llama, tokenizer,
+                contextLength != null ? contextLength : loaded.config().contextLength(), loaded.stopTokenIds());
+        served.weightsOwner = loaded;
+        return served;
+    }
+
+    /** Releases the model files; call once no request runs any more (after the server stopped). */
+    @Override
+    public void close() throws Exception {
+        if (weightsOwner != null) weightsOwner.close();
     }
 
     private static String defaultId(Path model) {

@@ -48,13 +48,17 @@ public final class Gemm {
                                 int m, int n, int k, boolean accumulate) {
         int aRowStride = aTransposed ? 1 : k;
         int aDepthStride = aTransposed ? m : 1;
-        int rowBlocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
+        // Rows per task: ROW_BLOCK, or fewer (whole register tiles) so that every thread gets work
+        // when C is small (the weight gradients of a small model: m, n ~ 64, k = all tokens).
+        int rowsPerTask = Math.max(TILE_ROWS, Math.min(ROW_BLOCK,
+                (m / (2 * parallel.threads()) + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS));
+        int rowBlocks = (m + rowsPerTask - 1) / rowsPerTask;
         int columnBlocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        long flopsPerTask = 2L * ROW_BLOCK * COLUMN_BLOCK * k;
+        long flopsPerTask = 2L * rowsPerTask * Math.min(n, COLUMN_BLOCK) * k;
         int minTasks = (int) Math.max(1, MIN_PARALLEL_FLOPS / flopsPerTask);
         parallel.forRange(rowBlocks * columnBlocks, minTasks, (first, end) -> {
             for (int task = first; task < end; task++) {
-                int r0 = (task / columnBlocks) * ROW_BLOCK, r1 = Math.min(m, r0 + ROW_BLOCK);
+                int r0 = (task / columnBlocks) * rowsPerTask, r1 = Math.min(m, r0 + rowsPerTask);
                 int c0 = (task % columnBlocks) * COLUMN_BLOCK, c1 = Math.min(n, c0 + COLUMN_BLOCK);
                 for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
                     int k1 = Math.min(k, k0 + K_BLOCK);

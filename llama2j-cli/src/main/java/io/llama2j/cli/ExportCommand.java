@@ -1,0 +1,63 @@
+package io.llama2j.cli;
+
+import io.llama2j.tensor.GgmlType;
+import io.llama2j.tokenizer.Tokenizer;
+import io.llama2j.train.Checkpoint;
+import io.llama2j.train.ModelParameters;
+import io.llama2j.train.export.ExportFormat;
+import io.llama2j.train.export.ModelExport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code llama2j export}: writes the model of a training checkpoint as GGUF, a Hugging Face
+ * folder or a llama2.c .bin. Example:
+ * {@code llama2j export --checkpoint run/ --tokenizer tok512.model --format gguf --type Q8_0 -o model.gguf}
+ */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Export a trained model (checkpoint.bin of llama2j pretrain) for inference.")
+public final class ExportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR|FILE", description = "A pretrain output folder or its checkpoint.bin.")
+    Path checkpoint;
+
+    @Option(names = {"-z", "--tokenizer"}, required = true, description = "The tokenizer the training data was prepared with.")
+    Path tokenizer;
+
+    @Option(names = "--format", defaultValue = "gguf", description = "gguf, hf or llama2c (default ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--type", defaultValue = "F32", description = "Weight type: F32, F16 (gguf, hf) or Q8_0 (gguf) (default ${DEFAULT-VALUE}).")
+    String type;
+
+    @Option(names = {"-o", "--output"}, required = true, description = "Output file (gguf, llama2c) or folder (hf).")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(Checkpoint.FILE_NAME) : checkpoint;
+        Checkpoint c = Checkpoint.read(file);
+        ModelParameters params = new ModelParameters(c.model(), c.tiedEmbeddings());
+        System.arraycopy(c.parameters(), 0, params.values(), 0, params.size());
+        GgmlType storage;
+        try {
+            storage = GgmlType.valueOf(type.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown --type " + type + "; expected F32, F16 or Q8_0");
+        }
+        var notes = ModelExport.export(params, Tokenizer.load(tokenizer), tokenizer, ExportFormat.parse(format), storage, output);
+        var err = spec.commandLine().getErr();
+        notes.forEach(n -> err.println("export: note: " + n));
+        err.println(String.format(Locale.ROOT, "export: step %d model (%,d parameters) written to %s", c.step(), params.size(), output));
+        return 0;
+    }
+}
