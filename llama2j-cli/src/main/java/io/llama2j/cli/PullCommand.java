@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -29,8 +30,19 @@ public final class PullCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** HF_ENDPOINT, LLAMA2J_CACHE and HF_TOKEN come from here (tests give their own). */
+    private final Map<String, String> environment;
+
+    public PullCommand() {
+        this(System.getenv());
+    }
+
+    PullCommand(Map<String, String> environment) {
+        this.environment = environment;
+    }
+
     @Parameters(index = "0", paramLabel = "OWNER/REPO[/FILE]",
-            description = "A repository (its model files) or one file in it, e.g. ggml-org/models/tinyllamas/stories260K.gguf.")
+            description = "A repository (its model files) or one file in it, e.g. karpathy/tinyllamas/stories260K/stories260K.bin.")
     String reference;
 
     @Option(names = "--revision", defaultValue = HubClient.DEFAULT_REVISION, description = "Branch, tag or commit (default: ${DEFAULT-VALUE}).")
@@ -45,7 +57,7 @@ public final class PullCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         if (revision.isBlank()) throw new ParameterException(spec.commandLine(), "--revision must not be empty");
-        HubConfig config = HubConfig.fromEnvironment(System.getenv());
+        HubConfig config = HubConfig.fromEnvironment(environment);
         List<Path> paths = new HubClient(config, spec.commandLine().getErr()).pull(ref, revision);
         for (Path p : paths) spec.commandLine().getOut().println(p);
         spec.commandLine().getOut().flush();

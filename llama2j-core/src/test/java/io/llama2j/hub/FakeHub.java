@@ -26,14 +26,14 @@ import java.util.regex.Pattern;
  * ranges. Repositories in {@link #gated} answer 401 without the right bearer token. It can drop
  * a connection half way and serve bytes that do not match the announced SHA-256.
  */
-final class FakeHub implements AutoCloseable {
-    static final String TOKEN = "hf_test_token";
+public final class FakeHub implements AutoCloseable {
+    public static final String TOKEN = "hf_test_token";
 
     final HttpServer hub;
     final HttpServer cdn;
     /** repo id → file name → content */
     final Map<String, Map<String, byte[]>> repos = new LinkedHashMap<>();
-    final List<String> gated = new ArrayList<>();
+    public final List<String> gated = new ArrayList<>();
     /** Responses from the CDN that stop after half of their bytes. */
     final AtomicInteger dropsLeft = new AtomicInteger();
     /** When set, the CDN flips one byte of what it serves (the announced SHA-256 stays the true one). */
@@ -43,7 +43,7 @@ final class FakeHub implements AutoCloseable {
     /** Authorization headers the CDN received ("" when none). */
     final List<String> cdnAuthorizations = new CopyOnWriteArrayList<>();
 
-    FakeHub() throws IOException {
+    public FakeHub() throws IOException {
         hub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         cdn = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         hub.createContext("/", this::hub);
@@ -52,9 +52,9 @@ final class FakeHub implements AutoCloseable {
         cdn.start();
     }
 
-    URI endpoint() { return URI.create("http://127.0.0.1:" + hub.getAddress().getPort()); }
+    public URI endpoint() { return URI.create("http://127.0.0.1:" + hub.getAddress().getPort()); }
 
-    void put(String repo, String file, byte[] content) {
+    public void put(String repo, String file, byte[] content) {
         repos.computeIfAbsent(repo, r -> new LinkedHashMap<>()).put(file, content);
     }
 
@@ -150,7 +150,7 @@ final class FakeHub implements AutoCloseable {
         ex.close();
     }
 
-    static String sha256(byte[] content) {
+    public static String sha256(byte[] content) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         } catch (java.security.NoSuchAlgorithmException e) {
