@@ -137,8 +137,12 @@ public final class Evaluator {
         for (int i = 0; i < n; i++) {
             TruthfulQaItem item = items.get(i);
             String prompt = TRUTHFULQA_PREAMBLE + FEWSHOT_DELIMITER + "Q: " + item.question() + "\nA:";
-            double[] mc1Lls = logLikelihoods(scorer.score(prompt, withDelimiter(item.mc1Answers())));
-            double[] mc2Lls = logLikelihoods(scorer.score(prompt, withDelimiter(item.mc2Answers())));
+            // Both answer sets continue the same prompt: one pass over the prompt serves them all.
+            List<String> answers = new ArrayList<>(item.mc1Answers());
+            answers.addAll(item.mc2Answers());
+            double[] lls = logLikelihoods(scorer.score(prompt, withDelimiter(answers)));
+            double[] mc1Lls = java.util.Arrays.copyOfRange(lls, 0, item.mc1Answers().size());
+            double[] mc2Lls = java.util.Arrays.copyOfRange(lls, item.mc1Answers().size(), lls.length);
             int predicted = argmax(mc1Lls);
             mc1[i] = predicted == item.mc1Answer() ? 1 : 0;
             mc2[i] = trueProbabilityMass(mc2Lls, item.mc2True());

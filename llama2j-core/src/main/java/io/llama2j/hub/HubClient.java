@@ -303,8 +303,8 @@ public final class HubClient {
             response.body().close();
             String location = response.headers().firstValue("Location")
                     .orElseThrow(() -> new IOException(ref + ": HTTP " + status + " redirect without a Location from " + uri));
-            if (method.equals("HEAD") && hop == 0 && hasLinkedHeaders(response)) {
-                return response; // the hub's redirect already says what the file is
+            if (method.equals("HEAD") && hasLinkedHeaders(response)) {
+                return response; // the hub's redirect to the CDN already says what the file is
             }
             current = current.resolve(location);
         }

@@ -34,6 +34,8 @@ public final class FakeHub implements AutoCloseable {
     /** repo id → file name → content */
     final Map<String, Map<String, byte[]>> repos = new LinkedHashMap<>();
     public final List<String> gated = new ArrayList<>();
+    /** Renamed repositories: old id → new id; the hub answers the old name with a relative 307 to the new one. */
+    final Map<String, String> renamed = new LinkedHashMap<>();
     /** Responses from the CDN that stop after half of their bytes. */
     final AtomicInteger dropsLeft = new AtomicInteger();
     /** When set, the CDN flips one byte of what it serves (the announced SHA-256 stays the true one). */
@@ -63,6 +65,12 @@ public final class FakeHub implements AutoCloseable {
         Matcher api = Pattern.compile("/api/models/([^/]+/[^/]+)/revision/([^/]+)").matcher(path);
         Matcher resolve = Pattern.compile("/([^/]+/[^/]+)/resolve/([^/]+)/(.+)").matcher(path);
         String repo = api.matches() ? api.group(1) : resolve.matches() ? resolve.group(1) : null;
+        if (repo != null && renamed.containsKey(repo)) {
+            ex.getResponseHeaders().add("Location", path.replaceFirst("/" + repo + "/", "/" + renamed.get(repo) + "/"));
+            ex.sendResponseHeaders(307, -1);
+            ex.close();
+            return;
+        }
         if (repo == null || !repos.containsKey(repo)) {
             send(ex, 404, "{\"error\":\"Repository not found\"}".getBytes(StandardCharsets.UTF_8));
             return;
@@ -145,8 +153,9 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, byte[] body) throws IOException {
-        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        if (body.length > 0) ex.getResponseBody().write(body);
+        boolean withBody = body.length > 0 && !"HEAD".equals(ex.getRequestMethod());
+        ex.sendResponseHeaders(status, withBody ? body.length : -1);
+        if (withBody) ex.getResponseBody().write(body);
         ex.close();
     }
 

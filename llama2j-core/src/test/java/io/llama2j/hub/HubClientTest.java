@@ -126,6 +126,21 @@ class HubClientTest {
     }
 
     @Test
+    void aRenamedRepositoryIsFollowedAndItsFileStillVerified() throws Exception {
+        fake.put("ggml-org/models-moved", "stories.gguf", weights);
+        fake.renamed.put("ggml-org/models", "ggml-org/models-moved");
+        RepoReference ref = RepoReference.parse("ggml-org/models/stories.gguf");
+
+        RemoteFile described = client(null).describe(ref, "main");
+        Path path = client(null).pull(ref, "main").getFirst();
+
+        assertThat(described.sha256()).isEqualTo(FakeHub.sha256(weights));
+        assertThat(described.size()).isEqualTo(weights.length);
+        assertThat(path).isEqualTo(cached("ggml-org/models", "stories.gguf"));
+        assertThat(Files.readAllBytes(path)).isEqualTo(weights);
+    }
+
+    @Test
     void aMissingFileIsANotFoundError() {
         assertThatThrownBy(() -> client(null).pull(RepoReference.parse("owner/repo/nothing.gguf"), "main"))
                 .isInstanceOf(IOException.class).hasMessageContaining("nothing.gguf").hasMessageContaining("not found");
