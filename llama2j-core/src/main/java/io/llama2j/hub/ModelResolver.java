@@ -24,6 +24,7 @@ public final class ModelResolver {
 
     /** Resolves with the cache named by the environment (LLAMA2J_CACHE). */
     public static Path resolve(Path model) throws IOException {
+        if (Files.exists(model)) return model; // a local model never depends on the hub's settings
         return resolve(model, HubConfig.fromEnvironment(System.getenv()));
     }
 

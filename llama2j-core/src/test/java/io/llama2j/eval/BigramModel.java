@@ -103,7 +103,7 @@ final class BigramModel {
         return F32Tensor.of(v);
     }
 
-    private static Tokenizer characterTokenizer(String alphabet) {
+    static Tokenizer characterTokenizer(String alphabet) {
         int vocab = FIRST_CHARACTER_ID + alphabet.length();
         String[] pieces = new String[vocab];
         PieceType[] types = new PieceType[vocab];
