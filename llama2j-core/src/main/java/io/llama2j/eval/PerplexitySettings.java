@@ -12,7 +12,7 @@ package io.llama2j.eval;
  */
 public record PerplexitySettings(int contextLength, int batchSize, int maxChunks) {
 
-    /** llama.cpp's default context for perplexity when the user gives none: 512 tokens. */
+    /** 512 tokens: the context of the perplexity figures llama.cpp publishes (wikitext-2, -c 512). */
     public static final int DEFAULT_CONTEXT_LENGTH = 512;
     /** Score every full chunk of the text. */
     public static final int ALL_CHUNKS = -1;
