@@ -1,9 +1,9 @@
 package io.llama2j.cli;
 
 import io.llama2j.convert.ModelConverter;
-import io.llama2j.convert.ModelFormat;
 import io.llama2j.convert.ModelReaders;
 import io.llama2j.convert.SourceModel;
+import io.llama2j.loading.ModelFormat;
 import io.llama2j.tensor.GgmlType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,7 +43,8 @@ public final class ConvertCommand implements Callable<Integer> {
     int shards;
 
     @Override public Integer call() throws Exception {
-        ModelFormat target = format != null ? ModelFormat.parse(format) : ModelFormat.fromExtension(output.getFileName().toString());
+        ModelFormat target = format != null ? ModelConverter.parseFormat(format)
+                : ModelConverter.formatFromExtension(output.getFileName().toString());
         if (target == null) {
             throw new IllegalArgumentException("cannot tell the output format from '" + output.getFileName()
                     + "': use --format gguf|safetensors|llama2c|meta (folders have no extension)");

@@ -69,6 +69,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-c", "--context"}, description = "KV cache length (default: prompt + tokens, at most the model's context).")
     Integer context;
 
+    @Option(names = "--repeat", defaultValue = "1",
+            description = "Run the same generation this many times and report each run's timings (the JIT warms up"
+                    + " over the first runs); the text is written once (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
     @Option(names = "--output-ids", description = "Print the generated token ids on one line instead of the text.")
     boolean outputIds;
 
@@ -79,8 +84,15 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, found " + threads);
         if (tokens < 0) throw new ParameterException(spec.commandLine(), "-n must be >= 0, found " + tokens);
+        if (repeat < 1) throw new ParameterException(spec.commandLine(), "--repeat must be at least 1, found " + repeat);
         SamplerConfig samplerConfig = sampling.toConfig(spec.commandLine(), DEFAULT_TEMPERATURE, DEFAULT_TOP_P);
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        try (LoadedModel m = ModelLoader.load(model, tokenizer)) {
+            run(m, samplerConfig);
+        }
+        return 0;
+    }
+
+    private void run(LoadedModel m, SamplerConfig samplerConfig) {
         int[] ids = promptIds != null ? parseIds(promptIds)
                 : prompt != null ? m.tokenizer().encode(prompt, true, false)
                 : new int[]{m.tokenizer().bosId()};
@@ -90,25 +102,42 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             Llama llama = new Llama(m.config(), m.weights(), parallel);
-            InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
-            StreamingDecoder decoder = m.tokenizer().streamingDecoder();
+            Generator generator = new Generator(llama);
             GenerationSettings settings = new GenerationSettings(tokens, m.stopTokenIds(), stops, null);
-            GenerationResult r = new Generator(llama).generate(state, ids, new Sampler(samplerConfig, m.config().vocabSize()),
-                    settings, decoder::accept, (id, text) -> {
-                        if (!outputIds && !text.isEmpty()) {
-                            out.print(text);
-                            out.flush();
-                        }
-                    });
-            if (outputIds) {
-                out.println(Arrays.stream(r.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
-            } else {
-                out.print(decoder.flush());
-                out.println();
+            for (int run = 0; run < repeat; run++) {
+                boolean print = run == 0;
+                InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
+                StreamingDecoder decoder = m.tokenizer().streamingDecoder();
+                long cpuStart = processCpuNanos();
+                GenerationResult r = generator.generate(state, ids, new Sampler(samplerConfig, m.config().vocabSize()),
+                        settings, decoder::accept, (id, text) -> {
+                            if (print && !outputIds && !text.isEmpty()) {
+                                out.print(text);
+                                out.flush();
+                            }
+                        });
+                if (print && outputIds) {
+                    out.println(Arrays.stream(r.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+                } else if (print) {
+                    out.print(decoder.flush());
+                    out.println();
+                }
+                out.flush();
+                long cpuNanos = processCpuNanos() - cpuStart;
+                // tokens per CPU-second: a speed that other processes on a shared machine disturb less than wall time
+                String cpu = cpuNanos > 0 ? String.format(java.util.Locale.ROOT, ", %.0f tokens per CPU-second",
+                        (r.promptTokens() + r.tokens().length) * 1e9 / cpuNanos) : "";
+                err.println((repeat > 1 ? "run " + (run + 1) + ": " : "") + r.timingSummary() + ", " + parallel.threads()
+                        + " thread" + (parallel.threads() == 1 ? "" : "s") + (samplerConfig.isGreedy() ? "" : ", seed " + samplerConfig.seed())
+                        + (repeat > 1 ? cpu : ""));
             }
-            out.flush();
-            err.println(r.timingSummary() + ", " + parallel.threads() + " thread" + (parallel.threads() == 1 ? "" : "s")
-                    + (samplerConfig.isGreedy() ? "" : ", seed " + samplerConfig.seed()));
+        }
+    }
+
+    /** CPU time of the whole process (every thread), or 0 where the JVM cannot tell. */
+    private static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
         }
         return 0;
     }

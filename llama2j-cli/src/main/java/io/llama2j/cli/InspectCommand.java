@@ -28,7 +28,13 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LoadedModel m = ModelLoader.loadWeightsOnly(model);
+        try (LoadedModel m = ModelLoader.loadWeightsOnly(model)) {
+            print(m);
+        }
+        return 0;
+    }
+
+    private void print(LoadedModel m) {
         PrintWriter out = spec.commandLine().getOut();
         LlamaConfig c = m.config();
         out.printf("model:          %s%n", m.source());
@@ -56,6 +62,5 @@ public final class InspectCommand implements Callable<Integer> {
         }
         out.printf("%n%d tensors, %d parameters, %d bytes%n", tensors.size(), totalParams, totalBytes);
         out.flush();
-        return 0;
     }
 }

@@ -39,7 +39,7 @@ class ConvertCommandTest {
         Path bin = dir.resolve("model.bin");
         Run r = run("convert", "-m", hf.toString(), "-o", bin.toString());
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).contains("to llama2c");
+        assertThat(r.out()).contains("to LLAMA2C");
         RandomLlama.assertSameWeights(w, Llama2cCheckpoint.load(bin).weights(), 0f);
     }
 

@@ -24,6 +24,14 @@ class GenerateCommandTest {
     }
 
     @Test
+    void theGgufCopyOfStories260KWithItsOwnVocabularyGivesTheSameStory() throws IOException {
+        ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-bos.json"));
+        CliRun r = CliRun.of("generate", "-m", TestData.file("stories260K.gguf").toString(), "--temperature", "0", "-n", "256");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(ref.greedyText() + System.lineSeparator());
+    }
+
+    @Test
     void promptIdsAndOutputIdsGiveTheReferenceContinuation() throws IOException {
         ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-prompt.json"));
         String prompt = Arrays.stream(ref.prompt()).mapToObj(Integer::toString).collect(Collectors.joining(" "));

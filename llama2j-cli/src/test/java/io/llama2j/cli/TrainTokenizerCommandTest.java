@@ -1,6 +1,7 @@
 package io.llama2j.cli;
 
 import io.llama2j.TestData;
+import io.llama2j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -34,7 +35,11 @@ class TrainTokenizerCommandTest {
 
         assertThat(result.exitCode()).as(result.err()).isZero();
         assertThat(result.err()).contains("read 9", "merge 41/41", "wrote " + model, "(360 pieces)");
-        assertThat(Files.size(model)).isPositive();
+        Tokenizer tokenizer = Tokenizer.load(model);
+        assertThat(tokenizer.vocabSize()).isEqualTo(360);
+        int[] ids = tokenizer.encode("Once upon a time", true, false);
+        assertThat(ids[0]).isEqualTo(tokenizer.bosId());
+        assertThat(tokenizer.decode(ids)).isEqualTo("Once upon a time");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.llama2j.convert;
 
 import io.llama2j.hf.HfModelWriter;
 import io.llama2j.llama2c.Llama2cWriter;
+import io.llama2j.loading.ModelFormat;
 import io.llama2j.meta.MetaCheckpoint;
 import io.llama2j.meta.MetaCheckpointWriter;
 import io.llama2j.safetensors.SafetensorsDType;
@@ -37,17 +38,36 @@ public final class ModelConverter {
         }
     }
 
+    /** The output format named on the command line: gguf, safetensors (a Hugging Face folder), llama2c or meta. */
+    public static ModelFormat parseFormat(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "gguf" -> ModelFormat.GGUF;
+            case "safetensors", "hf" -> ModelFormat.HF_FOLDER;
+            case "llama2c" -> ModelFormat.LLAMA2C;
+            case "meta" -> ModelFormat.META_FOLDER;
+            default -> throw new IllegalArgumentException("unknown format '" + name + "': expected gguf, safetensors, llama2c or meta");
+        };
+    }
+
+    /** The format an output file's extension implies (.gguf, .bin for llama2.c), or null: folders have none. */
+    public static ModelFormat formatFromExtension(String fileName) {
+        String lower = fileName.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".gguf")) return ModelFormat.GGUF;
+        if (lower.endsWith(".bin")) return ModelFormat.LLAMA2C;
+        return null;
+    }
+
     /** Converts {@code source} to {@code out}; returns notes for the user (what was not carried over). */
     public static List<String> convert(SourceModel source, Path out, Options options) throws IOException {
         List<String> notes = new ArrayList<>();
         GgmlType type = storageType(source, options);
         boolean tied = source.weights().output() == source.weights().tokenEmbedding();
         switch (options.format()) {
-            case SAFETENSORS -> {
+            case HF_FOLDER -> {
                 HfModelWriter.write(out, source.config(), source.weights(), SafetensorsDType.of(type), null, tied);
                 writeHfTokenizer(source.tokenizerSource(), out, notes);
             }
-            case META -> {
+            case META_FOLDER -> {
                 Path tokenizerModel = isSentencePieceModel(source.tokenizerSource()) ? source.tokenizerSource() : null;
                 MetaCheckpointWriter.write(out, source.config(), source.weights(), options.shards(), type, tokenizerModel);
                 if (tokenizerModel == null) {

@@ -1,5 +1,6 @@
 package io.llama2j.convert;
 
+import io.llama2j.loading.ModelFormat;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
 

@@ -71,18 +71,19 @@ public final class Generator {
 
     /**
      * Decoded text with stop-string detection. Text that could still become the start of a stop
-     * string is held back from the listener until it cannot.
+     * string is held back from the listener until it cannot. Public for loops that step
+     * sequences themselves (the server's scheduler).
      */
-    static final class StopText {
+    public static final class StopText {
         private final java.util.List<String> stops;
         private final StringBuilder text = new StringBuilder();
         private int released;
         private boolean stopped;
 
-        StopText(java.util.List<String> stops) { this.stops = stops; }
+        public StopText(java.util.List<String> stops) { this.stops = stops; }
 
         /** Appends a token's text; true when the text now contains a stop string (it is cut before it). */
-        boolean append(String piece) {
+        public boolean append(String piece) {
             if (stopped) return true;
             text.append(piece);
             int cut = -1;
@@ -99,7 +100,7 @@ public final class Generator {
         }
 
         /** Text that can no longer be part of a stop string, not handed out before. */
-        String takeReleasable() {
+        public String takeReleasable() {
             int safe = text.length();
             if (!stopped) {
                 for (String s : stops) {
@@ -117,12 +118,12 @@ public final class Generator {
         }
 
         /** Everything not handed out yet (at the end of generation). */
-        String flush() {
+        public String flush() {
             String out = text.substring(released);
             released = text.length();
             return out;
         }
 
-        String text() { return text.toString(); }
+        public String text() { return text.toString(); }
     }
 }

@@ -32,7 +32,17 @@ public final class GgufWriter {
 
     private record Value(GgufValueType type, GgufValueType elementType, Object value) {}
 
-    private record Tensor(String name, GgmlType type, long[] shape, MemorySegment data) {}
+    private record Tensor(String name, GgmlType type, long[] shape, long byteSize, TensorContent content) {}
+
+    /**
+     * Produces a tensor's bytes (in its type's block layout) when the file is written, so that a
+     * model larger than memory can be written tensor by tensor.
+     */
+    @FunctionalInterface
+    public interface TensorContent {
+        /** Writes exactly the tensor's byte size to {@code out}. */
+        void writeTo(OutputStream out) throws IOException;
+    }
 
     private final Map<String, Value> metadata = new LinkedHashMap<>();
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -94,6 +104,31 @@ public final class GgufWriter {
 
     /** Adds a tensor whose {@code data} is already in {@code type}'s block layout. */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, MemorySegment data) {
+        long expected = checkedByteSize(name, type, shape);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor " + name + ": " + Arrays.toString(shape) + " of " + type + " takes "
+                    + expected + " bytes, found " + data.byteSize());
+        }
+        tensors.put(name, new Tensor(name, type, shape.clone(), expected, out -> {
+            for (long at = 0; at < expected; at += COPY_CHUNK) {
+                out.write(data.asSlice(at, Math.min(COPY_CHUNK, expected - at)).toArray(ValueLayout.JAVA_BYTE));
+            }
+        }));
+        return this;
+    }
+
+    /**
+     * Adds a tensor whose bytes {@code content} writes during {@link #write} (streaming: nothing
+     * of it is held here). Writing fails if it produces another number of bytes than the shape
+     * and type take.
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, TensorContent content) {
+        long expected = checkedByteSize(name, type, shape);
+        tensors.put(name, new Tensor(name, type, shape.clone(), expected, content));
+        return this;
+    }
+
+    private long checkedByteSize(String name, GgmlType type, long[] shape) {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("tensor name must not be empty");
         if (tensors.containsKey(name)) throw new IllegalArgumentException("tensor " + name + " is added twice");
         if (shape.length < 1 || shape.length > GgufFile.MAX_DIMS) {
@@ -108,12 +143,7 @@ public final class GgufWriter {
             throw new IllegalArgumentException("tensor " + name + ": dim 0 must be a multiple of " + type + "'s block size "
                     + type.blockSize() + ", found " + Arrays.toString(shape));
         }
-        if (data.byteSize() != type.byteSize(elements)) {
-            throw new IllegalArgumentException("tensor " + name + ": " + Arrays.toString(shape) + " of " + type + " takes "
-                    + type.byteSize(elements) + " bytes, found " + data.byteSize());
-        }
-        tensors.put(name, new Tensor(name, type, shape.clone(), data));
-        return this;
+        return type.byteSize(elements);
     }
 
     /** Adds a tensor from floats, quantized to {@code type} (F32, F16, BF16, Q8_0 or Q4_0). */
@@ -154,14 +184,16 @@ public final class GgufWriter {
                 for (long d : t.shape()) out.u64(d);
                 out.u32(t.type().id());
                 out.u64(offset);
-                offset = GgufFile.alignUp(offset + t.data().byteSize(), alignment);
+                offset = GgufFile.alignUp(offset + t.byteSize(), alignment);
             }
             out.pad(alignment);
             long dataStart = out.written;
             for (Tensor t : tensors.values()) {
-                long size = t.data().byteSize();
-                for (long at = 0; at < size; at += COPY_CHUNK) {
-                    out.write(t.data().asSlice(at, Math.min(COPY_CHUNK, size - at)).toArray(ValueLayout.JAVA_BYTE));
+                long before = out.written;
+                t.content().writeTo(out.asStream());
+                if (out.written - before != t.byteSize()) {
+                    throw new IOException(path + ": tensor " + t.name() + " should take " + t.byteSize() + " bytes, its content wrote "
+                            + (out.written - before));
                 }
                 out.padFrom(dataStart, alignment);
             }
@@ -249,6 +281,18 @@ public final class GgufWriter {
         LittleEndianOutput(OutputStream out) { this.out = out; }
 
         void write(byte[] b) throws IOException { out.write(b); written += b.length; }
+
+        /** A view that counts what tensor contents write. */
+        OutputStream asStream() {
+            return new OutputStream() {
+                @Override public void write(int b) throws IOException { u8(b); }
+
+                @Override public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    written += len;
+                }
+            };
+        }
 
         void u8(int v) throws IOException { out.write(v); written++; }
 

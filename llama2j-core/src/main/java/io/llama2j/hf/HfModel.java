@@ -58,7 +58,13 @@ public final class HfModel implements AutoCloseable {
                 && (Files.isRegularFile(dir.resolve(SINGLE_FILE)) || Files.isRegularFile(dir.resolve(INDEX_FILE)));
     }
 
+    /** Opens the folder; {@link #close()} unmaps its files. */
     public static HfModel open(Path dir) throws IOException {
+        return open(dir, false);
+    }
+
+    /** Opens the folder; with {@code unmapWhenUnreachable} the GC unmaps the files once no weight refers to them. */
+    public static HfModel open(Path dir, boolean unmapWhenUnreachable) throws IOException {
         Path configFile = dir.resolve(HfConfig.FILE_NAME);
         if (!Files.isRegularFile(configFile)) {
             throw new IOException(dir + ": not a Hugging Face model folder: no " + HfConfig.FILE_NAME);
@@ -69,7 +75,7 @@ public final class HfModel implements AutoCloseable {
         Map<Path, SafetensorsFile> opened = new LinkedHashMap<>();
         try {
             for (Path p : weightMap.values()) {
-                if (!opened.containsKey(p)) opened.put(p, SafetensorsFile.open(p));
+                if (!opened.containsKey(p)) opened.put(p, SafetensorsFile.open(p, unmapWhenUnreachable));
             }
             LlamaWeights weights = new WeightReader(weightMap, opened, config, hf.tieWordEmbeddings()).read();
             weights.validate(config, dir.toString());
@@ -95,7 +101,7 @@ public final class HfModel implements AutoCloseable {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(index));
+            root = JSON.readTree(HfConfig.readJsonText(index));
         } catch (JacksonException e) {
             throw new IOException(index + ": not valid JSON: " + e.getOriginalMessage());
         }

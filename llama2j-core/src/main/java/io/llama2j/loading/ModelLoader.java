@@ -1,7 +1,12 @@
 package io.llama2j.loading;
 
+import io.llama2j.gguf.GgufModel;
+import io.llama2j.gguf.GgufModelLoader;
+import io.llama2j.hf.HfModel;
 import io.llama2j.llama2c.Llama2cCheckpoint;
+import io.llama2j.meta.MetaCheckpoint;
 import io.llama2j.model.LlamaConfig;
+import io.llama2j.model.LlamaWeights;
 import io.llama2j.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -28,7 +33,7 @@ public final class ModelLoader {
     public static final String LLAMA2C_TOKENIZER_NAME = "tokenizer.bin";
 
     /**
-     * Loads {@code model}. {@code tokenizerOrNull} overrides where the tokenizer is read from;
+     * Loads {@code model} (close the result when done). {@code tokenizerOrNull} overrides where the tokenizer is read from;
      * without it a llama2.c checkpoint uses tokenizer.bin in the same folder, a GGUF file its own
      * vocabulary, a folder its tokenizer.model.
      */
@@ -49,19 +54,61 @@ public final class ModelLoader {
                 Tokenizer tokenizer = !withTokenizer ? null
                         : tokenizerFor(ckpt.config(), tokenizerOrNull != null ? requireFile(tokenizerOrNull, "tokenizer")
                         : llama2cTokenizerNextTo(model));
-                yield new LoadedModel(model, format, ckpt.config(), ckpt.weights(), tokenizer);
+                yield new LoadedModel(model, format, ckpt.config(), ckpt.weights(), tokenizer, null);
             }
-            case GGUF -> throw new IOException(model + ": GGUF models are not supported by this build yet");
-            case HF_FOLDER, META_FOLDER -> throw new IOException(model + ": " + format + " models are not supported by this build yet");
+            case GGUF -> {
+                GgufModel gguf = GgufModelLoader.load(model);
+                try {
+                    Tokenizer tokenizer = !withTokenizer ? null
+                            : tokenizerOrNull != null ? tokenizerFor(gguf.config(), requireFile(tokenizerOrNull, "tokenizer"))
+                            : checked(gguf.config(), Tokenizer.fromGguf(gguf.file()), model);
+                    yield new LoadedModel(model, format, gguf.config(), gguf.weights(), tokenizer, gguf);
+                } catch (IOException | RuntimeException e) {
+                    gguf.close();
+                    throw e;
+                }
+            }
+            case HF_FOLDER -> {
+                HfModel hf = HfModel.open(model);
+                yield folderModel(model, format, hf.config(), hf.weights(), hf.tokenizer(), tokenizerOrNull, withTokenizer, hf);
+            }
+            case META_FOLDER -> {
+                MetaCheckpoint meta = MetaCheckpoint.open(model);
+                yield folderModel(model, format, meta.config(), meta.weights(), meta.tokenizer(), tokenizerOrNull, withTokenizer, meta);
+            }
         };
+    }
+
+    private static LoadedModel folderModel(Path model, ModelFormat format, LlamaConfig config, LlamaWeights weights,
+                                           Path foundTokenizer, Path tokenizerOrNull, boolean withTokenizer,
+                                           AutoCloseable resources) throws IOException {
+        try {
+            Tokenizer tokenizer = null;
+            if (withTokenizer) {
+                Path file = tokenizerOrNull != null ? tokenizerOrNull : foundTokenizer;
+                if (file == null) {
+                    throw new IOException(model + ": the folder has no tokenizer.model or tokenizer.json; pass one with -z");
+                }
+                tokenizer = tokenizerFor(config, requireFile(file, "tokenizer"));
+            }
+            return new LoadedModel(model, format, config, weights, tokenizer, resources);
+        } catch (IOException | RuntimeException e) {
+            try {
+                resources.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     /** The format of {@code model}, from its content; a clear error when it is none of them. */
     public static ModelFormat detect(Path model) throws IOException {
         if (Files.isDirectory(model)) {
-            if (Files.isRegularFile(model.resolve("config.json"))) return ModelFormat.HF_FOLDER;
-            if (Files.isRegularFile(model.resolve("params.json"))) return ModelFormat.META_FOLDER;
-            throw new IOException(model + ": a folder without config.json (Hugging Face) or params.json (Meta) is not a model");
+            if (HfModel.isModelFolder(model)) return ModelFormat.HF_FOLDER;
+            if (MetaCheckpoint.isCheckpointFolder(model)) return ModelFormat.META_FOLDER;
+            throw new IOException(model + ": a folder without config.json and model.safetensors (Hugging Face) or params.json"
+                    + " and consolidated.00.pth (Meta) is not a model");
         }
         requireFile(model, "model");
         byte[] head = new byte[SNIFF_BYTES];
@@ -79,7 +126,10 @@ public final class ModelLoader {
 
     /** Loads the tokenizer and checks that its vocabulary fits the model's embedding. */
     private static Tokenizer tokenizerFor(LlamaConfig config, Path file) throws IOException {
-        Tokenizer t = Tokenizer.load(file);
+        return checked(config, Tokenizer.load(file), file);
+    }
+
+    private static Tokenizer checked(LlamaConfig config, Tokenizer t, Path file) throws IOException {
         if (t.vocabSize() != config.vocabSize()) {
             throw new IOException(file + ": the tokenizer has " + t.vocabSize() + " tokens but the model's vocabulary has "
                     + config.vocabSize() + " (wrong tokenizer for this model?)");

@@ -56,13 +56,18 @@ public final class MetaCheckpoint implements AutoCloseable {
     }
 
     public static MetaCheckpoint open(Path dir, int contextLength) throws IOException {
+        return open(dir, contextLength, false);
+    }
+
+    /** With {@code unmapWhenUnreachable} the GC unmaps the shards once no weight refers to them; close() does nothing. */
+    public static MetaCheckpoint open(Path dir, int contextLength, boolean unmapWhenUnreachable) throws IOException {
         Path paramsFile = dir.resolve(MetaParams.FILE_NAME);
         if (!Files.isRegularFile(paramsFile)) throw new IOException(dir + ": not a Meta checkpoint folder: no " + MetaParams.FILE_NAME);
         MetaParams params = MetaParams.read(paramsFile);
         List<Path> files = shardFiles(dir);
         List<TorchCheckpoint> shards = new ArrayList<>();
         try {
-            for (Path f : files) shards.add(TorchCheckpoint.open(f));
+            for (Path f : files) shards.add(TorchCheckpoint.open(f, unmapWhenUnreachable));
             int vocab = params.vocabSize();
             if (vocab == MetaParams.VOCAB_FROM_TOKENIZER) {
                 vocab = Math.toIntExact(shape(shards.getFirst(), EMBEDDING)[0]);

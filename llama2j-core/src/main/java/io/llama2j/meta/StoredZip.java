@@ -43,26 +43,30 @@ final class StoredZip implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    /** False for an automatic arena, which only the garbage collector releases. */
+    private final boolean closeable;
     private final MemorySegment file;
     private final Map<String, Entry> entries;
 
     /** An entry's bytes (a slice of the mapping) and the CRC-32 the central directory records. */
     record Entry(MemorySegment data, long crc32) {}
 
-    private StoredZip(Path path, Arena arena, MemorySegment file, Map<String, Entry> entries) {
+    private StoredZip(Path path, Arena arena, boolean closeable, MemorySegment file, Map<String, Entry> entries) {
         this.path = path;
         this.arena = arena;
+        this.closeable = closeable;
         this.file = file;
         this.entries = entries;
     }
 
-    static StoredZip open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
+    /** Maps {@code path}; with {@code unmapWhenUnreachable} the GC releases the mapping and close() does nothing. */
+    static StoredZip open(Path path, boolean unmapWhenUnreachable) throws IOException {
+        Arena arena = unmapWhenUnreachable ? Arena.ofAuto() : Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return new StoredZip(path, arena, file, Collections.unmodifiableMap(readDirectory(path, file)));
+            return new StoredZip(path, arena, !unmapWhenUnreachable, file, Collections.unmodifiableMap(readDirectory(path, file)));
         } catch (IOException | RuntimeException e) {
-            arena.close();
+            if (!unmapWhenUnreachable) arena.close();
             throw e;
         }
     }
@@ -186,6 +190,6 @@ final class StoredZip implements AutoCloseable {
     }
 
     @Override public void close() {
-        arena.close();
+        if (closeable) arena.close();
     }
 }

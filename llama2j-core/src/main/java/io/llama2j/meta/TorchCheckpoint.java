@@ -35,7 +35,11 @@ final class TorchCheckpoint implements AutoCloseable {
     }
 
     static TorchCheckpoint open(Path path) throws IOException {
-        StoredZip zip = StoredZip.open(path);
+        return open(path, false);
+    }
+
+    static TorchCheckpoint open(Path path, boolean unmapWhenUnreachable) throws IOException {
+        StoredZip zip = StoredZip.open(path, unmapWhenUnreachable);
         try {
             List<String> pickles = zip.names().stream()
                     .filter(n -> n.endsWith("/" + PICKLE_ENTRY) && n.indexOf('/') == n.length() - PICKLE_ENTRY.length() - 1)

@@ -35,9 +35,7 @@ final class Attention {
                     int last = firstPosition + t;
                     for (int p = 0; p <= last; p++) {
                         int kOffset = p * kvDim + kvOffset;
-                        float score = 0f;
-                        for (int i = 0; i < headSize; i++) score += s.q[qOffset + i] * keys[kOffset + i];
-                        s.att[att + p] = score * scale;
+                        s.att[att + p] = FloatArrays.dot(s.q, qOffset, keys, kOffset, headSize) * scale;
                     }
                     FloatArrays.softmax(s.att, att, last + 1);
                     int outOffset = t * dim + h * headSize;
@@ -45,7 +43,7 @@ final class Attention {
                     for (int p = 0; p <= last; p++) {
                         float weight = s.att[att + p];
                         int vOffset = p * kvDim + kvOffset;
-                        for (int i = 0; i < headSize; i++) s.xb2[outOffset + i] += weight * values[vOffset + i];
+                        FloatArrays.addScaled(s.xb2, outOffset, weight, values, vOffset, headSize);
                     }
                 }
             }

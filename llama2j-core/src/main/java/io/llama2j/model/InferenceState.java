@@ -9,7 +9,7 @@ package io.llama2j.model;
 public final class InferenceState {
 
     /** Prompt tokens processed together by default (one matrix-matrix product per weight). */
-    public static final int DEFAULT_PROMPT_BATCH = 32;
+    public static final int DEFAULT_PROMPT_BATCH = 64;
 
     final int batchCapacity;
     /** (batch, dim) residual stream */

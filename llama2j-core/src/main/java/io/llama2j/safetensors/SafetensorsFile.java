@@ -46,21 +46,33 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    /** False for an automatic arena, which only the garbage collector releases. */
+    private final boolean closeable;
     private final MemorySegment data;
     private final Map<String, SafetensorsTensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data,
+    private SafetensorsFile(Path path, Arena arena, boolean closeable, MemorySegment data,
                             Map<String, SafetensorsTensorInfo> tensors, Map<String, String> metadata) {
         this.path = path;
         this.arena = arena;
+        this.closeable = closeable;
         this.data = data;
         this.tensors = tensors;
         this.metadata = metadata;
     }
 
-    /** Opens, validates and maps {@code path}. */
+    /** Opens, validates and maps {@code path}; {@link #close()} unmaps it. */
     public static SafetensorsFile open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * Opens, validates and maps {@code path}. With {@code unmapWhenUnreachable} the mapping is
+     * released by the garbage collector once no tensor refers to it, and close() does nothing
+     * (for models loaded for the life of a process).
+     */
+    public static SafetensorsFile open(Path path, boolean unmapWhenUnreachable) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long fileSize = ch.size();
             if (fileSize < LENGTH_PREFIX_BYTES) {
@@ -82,13 +94,13 @@ public final class SafetensorsFile implements AutoCloseable {
             long dataSize = fileSize - dataStart;
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, SafetensorsTensorInfo> tensors = parseHeader(path, header.array(), dataSize, metadata);
-            Arena arena = Arena.ofShared();
+            Arena arena = unmapWhenUnreachable ? Arena.ofAuto() : Arena.ofShared();
             try {
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, fileSize, arena);
-                return new SafetensorsFile(path, arena, mapped.asSlice(dataStart, dataSize),
+                return new SafetensorsFile(path, arena, !unmapWhenUnreachable, mapped.asSlice(dataStart, dataSize),
                         Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
             } catch (IOException | RuntimeException e) {
-                arena.close();
+                if (!unmapWhenUnreachable) arena.close();
                 throw e;
             }
         }
@@ -254,6 +266,6 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     @Override public void close() {
-        arena.close();
+        if (closeable) arena.close();
     }
 }

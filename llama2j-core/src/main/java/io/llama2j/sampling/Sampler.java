@@ -16,6 +16,8 @@ public final class Sampler {
     private final float[] probs;
     /** (vocab) sort keys: (Integer.MAX_VALUE - probability bits) << 32 | id, ascending = by decreasing probability, ties by id */
     private final long[] order;
+    /** (vocab) the kept probabilities while they are renormalized */
+    private final float[] probsScratch;
     /** (vocab) occurrences of each token in the penalty window */
     private final int[] counts;
     private long rngState;
@@ -26,6 +28,7 @@ public final class Sampler {
         this.probs = new float[vocabSize];
         this.order = new long[vocabSize];
         this.counts = new int[vocabSize];
+        this.probsScratch = new float[vocabSize];
         // xorshift needs a non-zero state; mix the seed so 0 is a valid seed
         this.rngState = config.seed() ^ 0x9E3779B97F4A7C15L;
         if (rngState == 0) rngState = 0x9E3779B97F4A7C15L;
@@ -73,10 +76,22 @@ public final class Sampler {
      * renormalizes the rest.
      */
     void keepMostLikely(float[] p) {
+        // Only tokens that can survive are sorted. Exact bounds: min-p drops p < minP * max; top-p
+        // drops p < (1 - topP) / vocab, since such a token and every token after it hold less than
+        // 1 - topP, so the mass before it exceeds topP (llama2.c uses the same cut-off idea).
+        float max = 0f;
+        for (int i = 0; i < vocabSize; i++) max = Math.max(max, p[i]);
+        float threshold = 0f;
+        if (config.topP() < 1f) threshold = (1f - config.topP()) / vocabSize;
+        if (config.minP() > 0f) threshold = Math.max(threshold, config.minP() * max);
+        threshold = Math.min(threshold, max); // the most likely token always stays
+        int candidates = 0;
         // Probabilities are >= 0, so their IEEE bits order like the values: one primitive sort, no boxing.
-        for (int i = 0; i < vocabSize; i++) order[i] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(p[i])) << 32) | i;
-        Arrays.sort(order);
-        int keep = vocabSize;
+        for (int i = 0; i < vocabSize; i++) {
+            if (p[i] >= threshold) order[candidates++] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(p[i])) << 32) | i;
+        }
+        Arrays.sort(order, 0, candidates);
+        int keep = candidates;
         if (config.topK() > 0) keep = Math.min(keep, config.topK());
         if (config.topP() < 1f) {
             // sample_top_p: mask = cumsum - p_sorted > top_p; token i stays while the mass before it is <= top_p
@@ -90,9 +105,9 @@ public final class Sampler {
             }
         }
         if (config.minP() > 0f) {
-            float threshold = config.minP() * p[id(order[0])];
+            float minProbability = config.minP() * max;
             for (int i = 1; i < keep; i++) {
-                if (p[id(order[i])] < threshold) {
+                if (p[id(order[i])] < minProbability) {
                     keep = i;
                     break;
                 }
@@ -100,8 +115,10 @@ public final class Sampler {
         }
         float kept = 0f;
         for (int i = 0; i < keep; i++) kept += p[id(order[i])];
-        for (int i = keep; i < vocabSize; i++) p[id(order[i])] = 0f;
-        for (int i = 0; i < keep; i++) p[id(order[i])] /= kept;
+        float[] keptValues = probsScratch;
+        for (int i = 0; i < keep; i++) keptValues[i] = p[id(order[i])] / kept;
+        Arrays.fill(p, 0f);
+        for (int i = 0; i < keep; i++) p[id(order[i])] = keptValues[i];
     }
 
     private static int id(long key) { return (int) key; }

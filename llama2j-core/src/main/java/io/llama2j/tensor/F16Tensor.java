@@ -56,25 +56,19 @@ public final class F16Tensor extends FloatTensor {
             for (; i + L <= n; i += L) {
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, 2 * (offset + i), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
-                acc = toFloat(h).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+                // binary16 to binary32 (inlined here, see Vectors): exponent and mantissa shifted
+                // into binary32 position and rescaled by 2^112, which is exact and also normalizes
+                // binary16 subnormals; infinities and NaNs (exponent 31) get exponent 255 instead
+                IntVector magnitude = h.and(~HALF_SIGN & 0xFFFF).lanewise(VectorOperators.LSHL, MANTISSA_SHIFT);
+                IntVector scaled = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts();
+                VectorMask<Integer> infOrNan = h.and(HALF_EXPONENT_MASK).compare(VectorOperators.EQ, HALF_EXPONENT_MASK);
+                IntVector bits = scaled.blend(magnitude.or(FLOAT_EXPONENT_MASK), infOrNan)
+                        .or(h.and(HALF_SIGN).lanewise(VectorOperators.LSHL, 16));
+                acc = bits.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
             sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) sum += getFloat(offset + i) * x[xOffset + i];
         return sum;
-    }
-
-    /**
-     * binary16 bits (sign-extended in int lanes) to floats: exponent and mantissa shifted into
-     * binary32 position and rescaled by 2^112 (exact, and it also normalizes binary16
-     * subnormals); infinities and NaNs (exponent 31) get exponent 255 instead.
-     */
-    private static FloatVector toFloat(IntVector h) {
-        IntVector magnitude = h.and(~HALF_SIGN & 0xFFFF).lanewise(VectorOperators.LSHL, MANTISSA_SHIFT);
-        IntVector scaled = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts();
-        VectorMask<Integer> infOrNan = h.and(HALF_EXPONENT_MASK).compare(VectorOperators.EQ, HALF_EXPONENT_MASK);
-        IntVector bits = scaled.blend(magnitude.or(FLOAT_EXPONENT_MASK), infOrNan);
-        IntVector sign = h.and(HALF_SIGN).lanewise(VectorOperators.LSHL, 16);
-        return bits.or(sign).reinterpretAsFloats();
     }
 }

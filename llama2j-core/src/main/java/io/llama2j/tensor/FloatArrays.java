@@ -1,5 +1,8 @@
 package io.llama2j.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 /** Small in-place operations on float32 activation vectors shared by the model and the sampler. */
 public final class FloatArrays {
     private FloatArrays() {}
@@ -30,5 +33,32 @@ public final class FloatArrays {
     /** a[aOffset + i] += b[bOffset + i] for i in [0, n). */
     public static void addInPlace(float[] a, int aOffset, float[] b, int bOffset, int n) {
         for (int i = 0; i < n; i++) a[aOffset + i] += b[bOffset + i];
+    }
+
+    /** Σ a[aOffset + i] · b[bOffset + i] for i in [0, n), lane-parallel (Vector API) with a scalar tail. */
+    public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        int i = 0;
+        float s = 0f;
+        if (Vectors.ENABLED) {
+            FloatVector acc = FloatVector.zero(Vectors.F);
+            for (; i + Vectors.L <= n; i += Vectors.L) {
+                acc = FloatVector.fromArray(Vectors.F, a, aOffset + i).fma(FloatVector.fromArray(Vectors.F, b, bOffset + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[aOffset + i] * b[bOffset + i];
+        return s;
+    }
+
+    /** y[yOffset + i] += alpha · x[xOffset + i] for i in [0, n). */
+    public static void addScaled(float[] y, int yOffset, float alpha, float[] x, int xOffset, int n) {
+        int i = 0;
+        if (Vectors.ENABLED) {
+            for (; i + Vectors.L <= n; i += Vectors.L) {
+                FloatVector.fromArray(Vectors.F, x, xOffset + i).fma(FloatVector.broadcast(Vectors.F, alpha), FloatVector.fromArray(Vectors.F, y, yOffset + i))
+                        .intoArray(y, yOffset + i);
+            }
+        }
+        for (; i < n; i++) y[yOffset + i] += alpha * x[xOffset + i];
     }
 }

@@ -13,27 +13,18 @@ public final class MatMul {
      */
     public static final int MIN_PARALLEL_WORK = 1 << 15;
 
-    /**
-     * Rows per tile in {@link #matMul}: one tile of weight rows stays in cache while every token of
-     * the batch is multiplied with it, so each weight row is read from memory once per batch.
-     */
-    public static final int ROW_TILE = 16;
-
     /** out[outOffset + r] = Σ_c W[r, c] · x[xOffset + c] for r in [0, rows). */
     public static void matVec(Parallel parallel, FloatTensor w, float[] x, int xOffset,
                               float[] out, int outOffset, int rows, int cols) {
         int minRows = Math.max(1, MIN_PARALLEL_WORK / cols);
-        parallel.forRange(rows, minRows, (start, end) -> {
-            for (int r = start; r < end; r++) {
-                out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
-            }
-        });
+        parallel.forRange(rows, minRows, (start, end) -> w.matVecRows(start, end, cols, x, xOffset, out, outOffset));
     }
 
     /**
      * The product for a batch of tokens: out[t, r] = Σ_c W[r, c] · x[t, c] for t in [0, tokens),
-     * with x [tokens, cols] and out [tokens, rows] row-major. Work is tiled ROW_TILE rows × all
-     * tokens, tiles split across threads.
+     * with x [tokens, cols] and out [tokens, rows] row-major. One token is a {@link #matVec};
+     * more go through the register-blocked {@link Gemm}, which dequantizes each weight row once
+     * per batch (results equal matVec's up to float32 rounding).
      */
     public static void matMul(Parallel parallel, FloatTensor w, float[] x, float[] out,
                               int tokens, int rows, int cols) {
@@ -41,17 +32,6 @@ public final class MatMul {
             matVec(parallel, w, x, 0, out, 0, rows, cols);
             return;
         }
-        int tiles = (rows + ROW_TILE - 1) / ROW_TILE;
-        long workPerTile = (long) ROW_TILE * cols * tokens;
-        int minTiles = (int) Math.max(1, MIN_PARALLEL_WORK / workPerTile);
-        parallel.forRange(tiles, minTiles, (tileStart, tileEnd) -> {
-            int rowEnd = Math.min(rows, tileEnd * ROW_TILE);
-            for (int r = tileStart * ROW_TILE; r < rowEnd; r++) {
-                long rowOffset = (long) r * cols;
-                for (int t = 0; t < tokens; t++) {
-                    out[t * rows + r] = w.dot(rowOffset, x, t * cols, cols);
-                }
-            }
-        });
+        Gemm.multiply(parallel, w, x, out, tokens, rows, cols);
     }
 }

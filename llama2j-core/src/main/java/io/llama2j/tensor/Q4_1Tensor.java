@@ -2,13 +2,15 @@ package io.llama2j.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.llama2j.tensor.Vectors.B;
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.L;
+import static io.llama2j.tensor.Vectors.B;
+import static io.llama2j.tensor.Vectors.I;
 import static io.llama2j.tensor.Vectors.LE;
 
 /**
@@ -56,10 +58,9 @@ public final class Q4_1Tensor extends BlockTensor {
             FloatVector qx = FloatVector.zero(F); // Σ nibble·x
             FloatVector sx = FloatVector.zero(F); // Σ x, for the minimum term
             for (int j = 0; j < BLOCK / 2; j += L) {
-                ByteVector packed = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
-                FloatVector lo = (FloatVector) packed.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                        .convertShape(VectorOperators.B2F, F, 0);
+                IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, data, at + 4 + j, LE).convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = ((FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0));
+                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0));
                 FloatVector xlo = FloatVector.fromArray(F, x, xi + j);
                 FloatVector xhi = FloatVector.fromArray(F, x, xi + j + BLOCK / 2);
                 qx = lo.fma(xlo, hi.fma(xhi, qx));

@@ -2,13 +2,15 @@ package io.llama2j.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.llama2j.tensor.Vectors.B;
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.L;
+import static io.llama2j.tensor.Vectors.B;
+import static io.llama2j.tensor.Vectors.I;
 import static io.llama2j.tensor.Vectors.LE;
 
 /**
@@ -74,10 +76,9 @@ public final class Q4_KTensor extends BlockTensor {
                 FloatVector qxLo = FloatVector.zero(F), qxHi = FloatVector.zero(F);
                 FloatVector sxLo = FloatVector.zero(F), sxHi = FloatVector.zero(F);
                 for (int l = 0; l < SUB; l += L) {
-                    ByteVector packed = ByteVector.fromMemorySegment(B, data, at + QS + chunk * SUB + l, LE);
-                    FloatVector lo = (FloatVector) packed.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, F, 0);
+                    IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, data, at + QS + chunk * SUB + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector lo = ((FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0));
+                    FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0));
                     FloatVector xlo = FloatVector.fromArray(F, x, xi + l);
                     FloatVector xhi = FloatVector.fromArray(F, x, xi + SUB + l);
                     qxLo = lo.fma(xlo, qxLo);

@@ -2,13 +2,15 @@ package io.llama2j.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.llama2j.tensor.Vectors.B;
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.L;
+import static io.llama2j.tensor.Vectors.B;
+import static io.llama2j.tensor.Vectors.I;
 import static io.llama2j.tensor.Vectors.LE;
 
 /**
@@ -31,6 +33,8 @@ public final class Q6_KTensor extends BlockTensor {
     private static final int GROUP = 16;
     /** 6-bit values are stored with this offset, making the range [-32, 31]. */
     private static final int ZERO_POINT = 32;
+    /** Bits 4..5 of a 6-bit value, which come from qh. */
+    private static final int HIGH_BITS = 0x30;
 
     public Q6_KTensor(MemorySegment data, long size) {
         super(GgmlType.Q6_K, data, size);
@@ -75,39 +79,41 @@ public final class Q6_KTensor extends BlockTensor {
 
     @Override public float dot(long offset, float[] x, int xOffset, int n) {
         if (!Vectors.ENABLED) return dotByBlocks(offset, x, xOffset, n);
+        return dot(data, offset, x, xOffset, n);
+    }
+
+    /** The Vector API kernel, written as one loop of Vector API calls (see {@link Vectors}). */
+    private static float dot(MemorySegment data, long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         long first = offset / BLOCK;
         for (int b = 0; b < n / BLOCK; b++) {
             long at = (first + b) * BYTES;
-            float d = half(at + D);
+            float d = Float.float16ToFloat(data.get(Vectors.SHORT_LE, at + D));
             for (int h = 0; h < BLOCK / HALF; h++) {
                 long ql = at + h * (HALF / 2), qh = at + QH + h * QUARTER;
-                int sc = h * 8;
+                long sc = at + SCALES + h * 8;
                 int xi = xOffset + b * BLOCK + h * HALF;
                 for (int l = 0; l < QUARTER; l += L) {
-                    int is = sc + l / GROUP;
-                    ByteVector a = ByteVector.fromMemorySegment(B, data, ql + l, LE);
-                    ByteVector c = ByteVector.fromMemorySegment(B, data, ql + l + QUARTER, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, data, qh + l, LE);
-                    ByteVector q1 = a.and((byte) 0x0F).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = c.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .or(hb.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    acc = term(q1, x, xi + l, d * scale(at, is), acc);
-                    acc = term(q2, x, xi + l + QUARTER, d * scale(at, is + 2), acc);
-                    acc = term(q3, x, xi + l + 2 * QUARTER, d * scale(at, is + 4), acc);
-                    acc = term(q4, x, xi + l + 3 * QUARTER, d * scale(at, is + 6), acc);
+                    long is = sc + l / GROUP;
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector c = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + QUARTER, LE).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                    // bits 2k..2k+1 of qh become bits 4..5 of value k of the four
+                    IntVector q1 = a.and(0x0F).or(hb.lanewise(VectorOperators.LSHL, 4).and(HIGH_BITS)).sub(ZERO_POINT);
+                    IntVector q2 = c.and(0x0F).or(hb.lanewise(VectorOperators.LSHL, 2).and(HIGH_BITS)).sub(ZERO_POINT);
+                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hb.and(HIGH_BITS)).sub(ZERO_POINT);
+                    IntVector q4 = c.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hb.lanewise(VectorOperators.LSHR, 2).and(HIGH_BITS)).sub(ZERO_POINT);
+                    acc = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
+                            .fma(FloatVector.broadcast(F, d * data.get(Vectors.BYTE, is)), acc);
+                    acc = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + l + QUARTER))
+                            .fma(FloatVector.broadcast(F, d * data.get(Vectors.BYTE, is + 2)), acc);
+                    acc = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + l + 2 * QUARTER))
+                            .fma(FloatVector.broadcast(F, d * data.get(Vectors.BYTE, is + 4)), acc);
+                    acc = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xi + l + 3 * QUARTER))
+                            .fma(FloatVector.broadcast(F, d * data.get(Vectors.BYTE, is + 6)), acc);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** acc + scale · (q − 32) · x[xi..xi+L). */
-    private static FloatVector term(ByteVector q, float[] x, int xi, float scale, FloatVector acc) {
-        FloatVector qf = (FloatVector) q.sub((byte) ZERO_POINT).convertShape(VectorOperators.B2F, F, 0);
-        return qf.mul(FloatVector.fromArray(F, x, xi)).fma(FloatVector.broadcast(F, scale), acc);
     }
 }

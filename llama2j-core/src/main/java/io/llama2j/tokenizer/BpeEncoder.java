@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * SentencePiece's BPE encoding (bpe_model.cc {@code Model::SampleEncode} without dropout, plus
@@ -12,7 +13,8 @@ import java.util.Map;
  * goes into a priority queue ordered by that piece's score, ties going to the leftmost pair;
  * the best pair is merged and only its two new neighbour pairs are pushed. Queue entries that a
  * previous merge made stale are recognised, as SentencePiece does, by their length no longer
- * matching.
+ * matching. When the vocabulary allows it, text is encoded word by word and recent words are
+ * cached, as Hugging Face tokenizers do.
  */
 final class BpeEncoder {
     private static final char SPACE_SYMBOL = '\u2581';
@@ -25,6 +27,13 @@ final class BpeEncoder {
     private final int maxUserDefinedLength;
     private final boolean hasUnused;
     private final int[] byteIds = new int[Vocabulary.BYTE_PIECES];
+    /** Recently encoded words; null when the vocabulary does not allow encoding word by word. */
+    private final Map<String, int[]> segmentCache;
+    private final char wordSeparator;
+    /** Words longer than this are encoded without caching (long runs of CJK, code, noise). */
+    private static final int MAX_CACHED_SEGMENT_CHARS = 64;
+    /** The cache is emptied when it reaches this many words (about 10 MB at most). */
+    private static final int MAX_CACHED_SEGMENTS = 1 << 16;
 
     BpeEncoder(Vocabulary vocabulary) {
         this.vocabulary = vocabulary;
@@ -50,6 +59,27 @@ final class BpeEncoder {
         userDefined = new PieceTable(userDefinedMap);
         maxUserDefinedLength = maxUser;
         hasUnused = unused;
+        wordSeparator = vocabulary.normalization().escapeWhitespaces() ? SPACE_SYMBOL : ' ';
+        segmentCache = wordsAreIndependent(vocabulary, wordSeparator) ? new ConcurrentHashMap<>() : null;
+    }
+
+    /**
+     * Whether text can be encoded word by word, each word starting at a space that follows a
+     * non-space, with the same result as encoding it whole: true when no piece BPE can produce
+     * has a space right after a non-space (SentencePiece's split_by_whitespace vocabularies, Llama
+     * 2's among them). Then no merge ever joins two words, and the merges inside one word happen
+     * in the same order whether or not other words are present (the order is by score, then by
+     * position, which the cut preserves).
+     */
+    static boolean wordsAreIndependent(Vocabulary vocabulary, char separator) {
+        for (int id = 0; id < vocabulary.size(); id++) {
+            if (!Vocabulary.producibleByBpe(vocabulary.types()[id])) continue;
+            String piece = vocabulary.pieces()[id];
+            for (int i = 1; i < piece.length(); i++) {
+                if (piece.charAt(i) == separator && piece.charAt(i - 1) != separator) return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -94,9 +124,51 @@ final class BpeEncoder {
 
     /** Appends the ids of {@code text} (no BOS/EOS) to {@code out}. */
     void encode(String text, IdBuffer out) {
-        String s = normalize(text);
-        if (s.isEmpty()) return;
-        Symbols symbols = split(s);
+        int first = out.size();
+        encodeNormalized(normalize(text).toCharArray(), out);
+        if (!vocabulary.byteFallback()) {
+            // SentencePiece merges a run of unknown pieces into one UNK (sentencepiece_processor.cc
+            // PopulateSentencePieceText) so that the decoder sees one unknown span.
+            out.collapseRuns(first, vocabulary.unkId());
+        }
+    }
+
+    private void encodeNormalized(char[] s, IdBuffer out) {
+        if (s.length == 0) return;
+        if (segmentCache == null) {
+            encodeRange(s, 0, s.length, out);
+            return;
+        }
+        // Word by word: cut before each space that follows a non-space (see wordsAreIndependent).
+        int segmentStart = 0;
+        for (int i = 1; i <= s.length; i++) {
+            if (i == s.length || (s[i] == wordSeparator && s[i - 1] != wordSeparator)) {
+                encodeSegment(s, segmentStart, i, out);
+                segmentStart = i;
+            }
+        }
+    }
+
+    private void encodeSegment(char[] s, int from, int to, IdBuffer out) {
+        if (to - from > MAX_CACHED_SEGMENT_CHARS) {
+            encodeRange(s, from, to, out);
+            return;
+        }
+        String key = new String(s, from, to - from);
+        int[] ids = segmentCache.get(key);
+        if (ids == null) {
+            IdBuffer segment = new IdBuffer(to - from);
+            encodeRange(s, from, to, segment);
+            ids = segment.toArray();
+            if (segmentCache.size() >= MAX_CACHED_SEGMENTS) segmentCache.clear();
+            segmentCache.put(key, ids);
+        }
+        for (int id : ids) out.add(id);
+    }
+
+    /** BPE over the normalized characters {@code s[from, to)}. */
+    private void encodeRange(char[] s, int from, int to, IdBuffer out) {
+        Symbols symbols = split(s, from, to);
         Map<String, String[]> reverseMerges = hasUnused ? new HashMap<>() : null;
         PairQueue queue = new PairQueue(2 * symbols.count);
         for (int i = 1; i < symbols.count; i++) offerPair(s, symbols, i - 1, i, queue, reverseMerges);
@@ -125,7 +197,7 @@ final class BpeEncoder {
             int id = symbols.id[i];
             if (id < 0) id = lookup(s, start, end);
             if (reverseMerges != null && vocabulary.types()[id] == PieceType.UNUSED) {
-                resegment(s.substring(start, end), out, reverseMerges);
+                resegment(new String(s, start, end - start), out, reverseMerges);
             } else {
                 emit(s, start, end, id, out);
             }
@@ -133,16 +205,16 @@ final class BpeEncoder {
     }
 
     /** SentencePiece's PieceToId: producible pieces, then reserved ones, else UNK. */
-    private int lookup(String s, int start, int end) {
+    private int lookup(char[] s, int start, int end) {
         int id = producible.get(s, start, end);
         if (id < 0) id = reserved.get(s, start, end);
         return id < 0 ? vocabulary.unkId() : id;
     }
 
-    private void emit(String s, int start, int end, int id, IdBuffer out) {
+    private void emit(char[] s, int start, int end, int id, IdBuffer out) {
         if (id == vocabulary.unkId() && vocabulary.byteFallback()) {
             // Byte fallback: an unknown character becomes the <0xNN> pieces of its UTF-8 bytes.
-            for (byte b : s.substring(start, end).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xFF]);
+            for (byte b : new String(s, start, end - start).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xFF]);
         } else {
             out.add(id);
         }
@@ -150,17 +222,18 @@ final class BpeEncoder {
 
     /** An UNUSED piece is replaced by the two pieces it was merged from, recursively (bpe_model.cc). */
     private void resegment(String piece, IdBuffer out, Map<String, String[]> reverseMerges) {
-        int id = lookup(piece, 0, piece.length());
+        char[] chars = piece.toCharArray();
+        int id = lookup(chars, 0, chars.length);
         String[] parts = vocabulary.types()[id] == PieceType.UNUSED ? reverseMerges.get(piece) : null;
         if (parts == null) {
-            emit(piece, 0, piece.length(), id, out);
+            emit(chars, 0, chars.length, id, out);
             return;
         }
         resegment(parts[0], out, reverseMerges);
         resegment(parts[1], out, reverseMerges);
     }
 
-    private void offerPair(String s, Symbols symbols, int left, int right, PairQueue queue,
+    private void offerPair(char[] s, Symbols symbols, int left, int right, PairQueue queue,
                            Map<String, String[]> reverseMerges) {
         if (left < 0 || right < 0 || symbols.frozen[left] || symbols.frozen[right]) return;
         int start = symbols.start[left];
@@ -169,27 +242,29 @@ final class BpeEncoder {
         if (id < 0) return;
         queue.push(vocabulary.scores()[id], left, size, id);
         if (reverseMerges != null && vocabulary.types()[id] == PieceType.UNUSED) {
-            reverseMerges.put(s.substring(start, start + size), new String[] {
-                    s.substring(start, start + symbols.length[left]),
-                    s.substring(start + symbols.length[left], start + size)});
+            int leftLength = symbols.length[left];
+            reverseMerges.put(new String(s, start, size), new String[] {
+                    new String(s, start, leftLength), new String(s, start + leftLength, size - leftLength)});
         }
     }
 
     /** One symbol per character, or per user-defined piece (longest match), which is frozen. */
-    private Symbols split(String s) {
-        Symbols symbols = new Symbols(s.length());
-        int i = 0;
-        while (i < s.length()) {
+    private Symbols split(char[] s, int from, int to) {
+        Symbols symbols = new Symbols(to - from);
+        int i = from;
+        while (i < to) {
             int length = 0;
             boolean frozen = false;
-            for (int len = Math.min(maxUserDefinedLength, s.length() - i); len > 0; len--) {
+            for (int len = Math.min(maxUserDefinedLength, to - i); len > 0; len--) {
                 if (userDefined.get(s, i, i + len) >= 0) {
                     length = len;
                     frozen = true;
                     break;
                 }
             }
-            if (length == 0) length = Character.charCount(s.codePointAt(i));
+            if (length == 0) {
+                length = Character.isHighSurrogate(s[i]) && i + 1 < to && Character.isLowSurrogate(s[i + 1]) ? 2 : 1;
+            }
             symbols.add(i, length, frozen);
             i += length;
         }

@@ -2,6 +2,7 @@ package io.llama2j.convert;
 
 import io.llama2j.TestData;
 import io.llama2j.hf.HfModelWriter;
+import io.llama2j.loading.ModelFormat;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
 import io.llama2j.model.RandomLlama;
@@ -40,18 +41,18 @@ class ModelConverterTest {
     void safetensorsToLlama2cToMetaToSafetensorsKeepsEveryWeight() throws Exception {
         Path bin = dir.resolve("model.bin"), meta = dir.resolve("meta"), back = dir.resolve("hf-back");
         try (SourceModel s = ModelReaders.open(hfSource(), null)) {
-            assertThat(s.format()).isEqualTo(ModelFormat.SAFETENSORS);
+            assertThat(s.format()).isEqualTo(ModelFormat.HF_FOLDER);
             ModelConverter.convert(s, bin, to(ModelFormat.LLAMA2C, null));
         }
         try (SourceModel s = ModelReaders.open(bin, null)) {
             assertThat(s.format()).isEqualTo(ModelFormat.LLAMA2C);
             assertSameWeights(weights, s.weights(), 0f);
-            ModelConverter.convert(s, meta, new ModelConverter.Options(ModelFormat.META, null, 2));
+            ModelConverter.convert(s, meta, new ModelConverter.Options(ModelFormat.META_FOLDER, null, 2));
         }
         try (SourceModel s = ModelReaders.open(meta, null)) {
-            assertThat(s.format()).isEqualTo(ModelFormat.META);
+            assertThat(s.format()).isEqualTo(ModelFormat.META_FOLDER);
             assertSameWeights(weights, s.weights(), 0f);
-            ModelConverter.convert(s, back, to(ModelFormat.SAFETENSORS, null));
+            ModelConverter.convert(s, back, to(ModelFormat.HF_FOLDER, null));
         }
         try (SourceModel s = ModelReaders.open(back, null)) {
             assertSameWeights(weights, s.weights(), 0f);
@@ -62,7 +63,7 @@ class ModelConverterTest {
     void bfloat16OutputIsWithinBfloat16Rounding() throws Exception {
         Path out = dir.resolve("bf16");
         try (SourceModel s = ModelReaders.open(hfSource(), null)) {
-            ModelConverter.convert(s, out, to(ModelFormat.SAFETENSORS, GgmlType.BF16));
+            ModelConverter.convert(s, out, to(ModelFormat.HF_FOLDER, GgmlType.BF16));
         }
         try (SourceModel s = ModelReaders.open(out, null)) {
             assertThat(s.weights().wq()[0].type()).isEqualTo(GgmlType.BF16);
@@ -74,7 +75,7 @@ class ModelConverterTest {
     @Test
     void quantizedTypesNeedGguf() throws Exception {
         try (SourceModel s = ModelReaders.open(hfSource(), null)) {
-            assertThatThrownBy(() -> ModelConverter.convert(s, dir.resolve("x"), to(ModelFormat.SAFETENSORS, GgmlType.Q8_0)))
+            assertThatThrownBy(() -> ModelConverter.convert(s, dir.resolve("x"), to(ModelFormat.HF_FOLDER, GgmlType.Q8_0)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantized types need --format gguf");
             assertThatThrownBy(() -> ModelConverter.convert(s, dir.resolve("x.bin"), to(ModelFormat.LLAMA2C, GgmlType.F16)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("float32 only");
@@ -86,13 +87,13 @@ class ModelConverterTest {
         Path spm = TestData.file("tok512.model");
         Path meta = dir.resolve("meta"), hf = dir.resolve("hf2");
         try (SourceModel s = ModelReaders.open(hfSource(), spm)) {
-            List<String> notes = ModelConverter.convert(s, meta, to(ModelFormat.META, null));
+            List<String> notes = ModelConverter.convert(s, meta, to(ModelFormat.META_FOLDER, null));
             assertThat(notes).noneMatch(n -> n.contains("tokenizer"));
         }
         assertThat(Files.mismatch(meta.resolve("tokenizer.model"), spm)).isEqualTo(-1L);
         try (SourceModel s = ModelReaders.open(meta, null)) {
             assertThat(s.tokenizerSource()).isEqualTo(meta.resolve("tokenizer.model"));
-            ModelConverter.convert(s, hf, to(ModelFormat.SAFETENSORS, null));
+            ModelConverter.convert(s, hf, to(ModelFormat.HF_FOLDER, null));
         }
         assertThat(Tokenizer.load(hf).vocabSize()).isEqualTo(512);
     }
@@ -102,7 +103,7 @@ class ModelConverterTest {
         Path bin = TestData.file("tok512.bin");
         Path hf = dir.resolve("hf3");
         try (SourceModel s = ModelReaders.open(hfSource(), bin)) {
-            ModelConverter.convert(s, hf, to(ModelFormat.SAFETENSORS, null));
+            ModelConverter.convert(s, hf, to(ModelFormat.HF_FOLDER, null));
         }
         Tokenizer original = Tokenizer.load(bin), written = Tokenizer.load(hf.resolve("tokenizer.json"));
         assertThat(written.vocabSize()).isEqualTo(original.vocabSize());
@@ -113,6 +114,6 @@ class ModelConverterTest {
     void unrecognisedFoldersAreExplained() throws IOException {
         Path empty = Files.createDirectory(dir.resolve("empty"));
         assertThatThrownBy(() -> ModelReaders.open(empty, null)).isInstanceOf(IOException.class)
-                .hasMessageContaining("not a model folder");
+                .hasMessageContaining("is not a model");
     }
 }

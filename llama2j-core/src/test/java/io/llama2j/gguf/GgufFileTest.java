@@ -4,7 +4,11 @@ import io.llama2j.TestData;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,6 +16,55 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** GgufFile on the real files of ../shared/testdata (facts from its PROVENANCE.md). */
 class GgufFileTest {
+    @TempDir Path dir;
+
+    /** A small valid GGUF v3 file whose version field (bytes 4..7) is then set to {@code version}. */
+    private Path fileWithVersion(int version) throws Exception {
+        Path p = dir.resolve("v" + Integer.toHexString(version) + ".gguf");
+        new GgufWriter().putString("general.name", "x").addTensor("t", GgmlType.F32, new long[]{2}, new float[]{1, 2}).write(p);
+        byte[] bytes = Files.readAllBytes(p);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(4, version);
+        Files.write(p, bytes);
+        return p;
+    }
+
+    @Test
+    void aTensorOfATypeWithoutKernelIsRejectedNamingFileTensorAndType() throws Exception {
+        Path p = dir.resolve("q5_0.gguf");
+        new GgufWriter().addTensor("blk.0.attn_q.weight", GgmlType.Q5_0, new long[]{32},
+                java.lang.foreign.MemorySegment.ofArray(new byte[GgmlType.Q5_0.bytesPerBlock()])).write(p);
+        try (GgufFile gguf = GgufFile.open(p)) {
+            assertThat(gguf.tensorInfo("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q5_0);
+            assertThatThrownBy(() -> gguf.tensor("blk.0.attn_q.weight"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("q5_0.gguf").hasMessageContaining("blk.0.attn_q.weight").hasMessageContaining("Q5_0");
+        }
+    }
+
+    @Test
+    void version2FilesReadLikeVersion3() throws Exception {
+        try (GgufFile gguf = GgufFile.open(fileWithVersion(2))) {
+            assertThat(gguf.version()).isEqualTo(2);
+            assertThat(gguf.getString("general.name")).isEqualTo("x");
+            assertThat(gguf.tensor("t").getFloat(1)).isEqualTo(2f);
+        }
+    }
+
+    @Test
+    void version1BigEndianAndForeignFilesAreRejectedWithTheReason() throws Exception {
+        assertThatThrownBy(() -> GgufFile.open(fileWithVersion(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version").hasMessageContaining("GGUF v1");
+        assertThatThrownBy(() -> GgufFile.open(fileWithVersion(Integer.reverseBytes(3))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("big-endian");
+        Path notGguf = dir.resolve("model.bin");
+        Files.write(notGguf, new byte[64]);
+        assertThatThrownBy(() -> GgufFile.open(notGguf))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model.bin").hasMessageContaining("magic");
+        Path tiny = dir.resolve("tiny.gguf");
+        Files.write(tiny, new byte[]{'G', 'G', 'U', 'F'});
+        assertThatThrownBy(() -> GgufFile.open(tiny))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tiny.gguf").hasMessageContaining("4 bytes");
+    }
 
     @Test
     void stories260KHasTheDocumentedHeaderMetadataAndTensors() throws Exception {

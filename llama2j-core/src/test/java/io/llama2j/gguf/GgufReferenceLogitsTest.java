@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.within;
  * End to end over every storage type: the tiny Llama 2 GGUF files through GgufModelLoader and
  * the forward pass give the float64 "exact" reference logits (PROVENANCE.md: an implementation
  * that dequantizes weights and keeps float32 activations agrees within 5e-4; float32 numpy
- * within 2e-5), and the same 32 greedy ids.
+ * within 2e-5), and the same 32 greedy ids. (The model package's Stories260KReferenceTest covers
+ * stories260K.gguf against run.c.)
  */
 class GgufReferenceLogitsTest {
     /** PROVENANCE.md's recommended tolerance against the exact references. */

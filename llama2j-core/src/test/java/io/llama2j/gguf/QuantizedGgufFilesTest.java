@@ -81,6 +81,24 @@ class QuantizedGgufFilesTest {
     }
 
     /**
+     * Quantizing dequantized Q8_0 and Q4_0 weights gives back the file's bytes: the largest
+     * value of each block is exactly ±127·d (Q8_0) or −8·d (Q4_0), so the scale is recovered
+     * and every value lands back on its integer.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q8_0", "Q4_0"})
+    void requantizingDequantizedWeightsRoundTripsToTheFileBytes(String typeName) throws Exception {
+        GgmlType type = GgmlType.valueOf(typeName);
+        try (GgufFile gguf = open(typeName)) {
+            for (GgufTensorInfo info : gguf.tensors()) {
+                if (info.type() != type) continue;
+                byte[] again = Quantizer.quantize(type, values(gguf.tensor(info.name())));
+                assertThat(again).as(info.name()).isEqualTo(gguf.tensorData(info).toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+    }
+
+    /**
      * Dequantized shape-S weights lie within their type's quantization error of the F32 master,
      * bounded per 32-value block from the master's values: F16 half an ulp (2^-11 relative, plus
      * the subnormal step 2^-25), BF16 2^-8 relative, Q8_0 half a step amax/127 plus the fp16

@@ -23,14 +23,17 @@ class ModelLoaderTest {
         assertThat(ModelLoader.detect(gguf)).isEqualTo(ModelFormat.GGUF);
         Path hf = Files.createDirectory(dir.resolve("hf"));
         Files.writeString(hf.resolve("config.json"), "{}");
+        Files.writeString(hf.resolve("model.safetensors"), "");
         assertThat(ModelLoader.detect(hf)).isEqualTo(ModelFormat.HF_FOLDER);
     }
 
     @Test
-    void aLlama2cCheckpointUsesTheGivenTokenizerOrTokenizerBinNextToIt() throws IOException {
+    void aLlama2cCheckpointUsesTheGivenTokenizerOrTokenizerBinNextToIt() throws Exception {
         Path model = Files.copy(TestData.file("stories260K.bin"), dir.resolve("stories.bin"));
         Path tok = TestData.file("tok512.bin");
-        assertThat(ModelLoader.load(model, tok).tokenizer().vocabSize()).isEqualTo(512);
+        try (LoadedModel withTok = ModelLoader.load(model, tok)) {
+            assertThat(withTok.tokenizer().vocabSize()).isEqualTo(512);
+        }
         assertThatThrownBy(() -> ModelLoader.load(model, null)).isInstanceOf(IOException.class)
                 .hasMessageContaining("does not contain its tokenizer").hasMessageContaining("-z");
         Files.copy(tok, dir.resolve("tokenizer.bin"));
@@ -39,6 +42,16 @@ class ModelLoaderTest {
         assertThat(loaded.stopTokenIds()).containsExactly(2, 1);
         assertThat(loaded.format()).isEqualTo(ModelFormat.LLAMA2C);
         assertThat(loaded.config().dim()).isEqualTo(64);
+    }
+
+    @Test
+    void aGgufModelBringsItsOwnTokenizer() throws Exception {
+        try (LoadedModel m = ModelLoader.load(TestData.file("stories260K.gguf"), null)) {
+            assertThat(m.format()).isEqualTo(ModelFormat.GGUF);
+            assertThat(m.config().contextLength()).isEqualTo(2048);
+            assertThat(m.tokenizer().vocabSize()).isEqualTo(512);
+            assertThat(m.tokenizer().eosId()).isEqualTo(2);
+        }
     }
 
     @Test

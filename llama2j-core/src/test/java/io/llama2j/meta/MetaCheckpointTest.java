@@ -52,6 +52,16 @@ class MetaCheckpointTest {
     }
 
     @Test
+    void bfloat16StoragesAsMetaShipsThemReadBackWithinRounding() throws IOException {
+        MetaCheckpointWriter.write(dir, config, weights, 2, GgmlType.BF16, null);
+        try (MetaCheckpoint m = MetaCheckpoint.open(dir, config.contextLength())) {
+            assertThat(m.weights().wq()[1].type()).isEqualTo(GgmlType.BF16);
+            // |w| < 8 here, and bfloat16 keeps 8 significant bits: half an ulp is at most 2^-6 · 2^-1.
+            assertSameWeights(weights, m.weights(), 0x1p-6f);
+        }
+    }
+
+    @Test
     void zip64ArchivesReadTheSame() throws IOException {
         MetaCheckpointWriter.write(dir, config, weights, 2, GgmlType.F32, null, true);
         try (MetaCheckpoint m = MetaCheckpoint.open(dir, config.contextLength())) {

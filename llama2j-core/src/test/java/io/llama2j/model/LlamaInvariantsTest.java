@@ -47,9 +47,10 @@ class LlamaInvariantsTest {
 
     @Test
     void threadCountDoesNotChangeTheResult() {
-        LlamaConfig c = RandomLlama.smallConfig();
+        // large enough that matmuls and attention are split across threads (MatMul.MIN_PARALLEL_WORK)
+        LlamaConfig c = new LlamaConfig(128, 384, 2, 4, 2, 300, 64, 1e-5f, 10000f);
         LlamaWeights w = RandomLlama.weights(c, 5, false);
-        int[] tokens = randomTokens(6, 10, c.vocabSize());
+        int[] tokens = randomTokens(6, 30, c.vocabSize()); // one batch: attention heads are split too
         try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
             float[][] a = new Llama(c, w, one).forwardAllLogits(new InferenceState(c), tokens);
             float[][] b = new Llama(c, w, three).forwardAllLogits(new InferenceState(c), tokens);

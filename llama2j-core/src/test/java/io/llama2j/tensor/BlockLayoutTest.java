@@ -133,15 +133,16 @@ class BlockLayoutTest {
         int n = 64; // several vectors' worth, so the Vector API path runs
         MemorySegment s = MemorySegment.ofArray(new byte[2 * n]);
         s.setAtIndex(HALF, 0, (short) 0x0001);   // smallest binary16 subnormal, 2^-24
-        s.setAtIndex(HALF, 2, (short) 0x3C00);   // 1
-        s.setAtIndex(HALF, 3, (short) 0xC000);   // −2
+        s.setAtIndex(HALF, 2, (short) 0x1400);   // 2^-10
+        s.setAtIndex(HALF, 3, (short) 0x8A00);   // −1.5·2^-13
         s.setAtIndex(HALF, 40, (short) 0x83FF);  // largest negative subnormal, −(2^-14 − 2^-24)
         FloatTensor f16 = FloatTensors.of(GgmlType.F16, s, n);
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
         assertThat(f16.getFloat(0)).isEqualTo(0x1p-24f);
         assertThat(f16.getFloat(40)).isEqualTo(-(0x1p-14f - 0x1p-24f));
-        assertThat(f16.dot(0, ones, 0, n)).isEqualTo(0x1p-24f + 1 - 2 - (0x1p-14f - 0x1p-24f));
+        // every partial sum is a multiple of 2^-24 below 1, hence exact in any summation order
+        assertThat(f16.dot(0, ones, 0, n)).isEqualTo(0x1p-24f + 0x1p-10f - 1.5f * 0x1p-13f - (0x1p-14f - 0x1p-24f));
         s.setAtIndex(HALF, 7, (short) 0xFC00);   // −infinity
         assertThat(f16.getFloat(7)).isEqualTo(Float.NEGATIVE_INFINITY);
         assertThat(f16.dot(0, ones, 0, n)).isEqualTo(Float.NEGATIVE_INFINITY);

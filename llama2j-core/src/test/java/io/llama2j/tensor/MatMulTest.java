@@ -37,10 +37,16 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The batched product (register-blocked GEMM over dequantized rows) sums in another order
+     * than matVec's dot, so the two agree to float32 rounding, not bit for bit. Rows and tokens
+     * not multiples of the 4x4 micro-kernel and columns not a multiple of the vector length
+     * exercise every tail.
+     */
     @Test
     void matMulOfABatchEqualsOneMatVecPerToken() {
         Random r = new Random(2);
-        int rows = 70, cols = 96, tokens = 5;
+        int rows = 70, cols = 100, tokens = 7;
         float[] w = random(r, rows * cols);
         float[] x = random(r, tokens * cols);
         float[] batched = new float[tokens * rows];
@@ -51,7 +57,7 @@ class MatMulTest {
             for (int t = 0; t < tokens; t++) {
                 MatMul.matVec(p, tensor, x, t * cols, single, 0, rows, cols);
                 for (int row = 0; row < rows; row++) {
-                    assertThat(batched[t * rows + row]).as("token %d row %d", t, row).isEqualTo(single[row]);
+                    assertThat(batched[t * rows + row]).as("token %d row %d", t, row).isCloseTo(single[row], within(1e-4f));
                 }
             }
         }

@@ -1,5 +1,6 @@
 package io.llama2j.tokenizer;
 
+import io.llama2j.TestData;
 import io.llama2j.tokenizer.SentencePieceModelWriter.TrainerSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,6 +140,19 @@ class SentencePieceModelWriterTest {
         String encoded = SentencePieceTools.run("the thé\n", "spm_encode", "--model=" + model, "--output_format=piece");
         assertThat(encoded.strip()).as("é is not in the vocabulary: it falls back to its two UTF-8 bytes")
                 .isEqualTo("▁the ▁t h <0xC3> <0xA9>");
+    }
+
+    @Test
+    void rewritingLlama2cTok512KeepsWhatSentencePieceSees(@TempDir Path dir) throws Exception {
+        Path original = TestData.file("tok512.model");
+        Path rewritten = dir.resolve("tok512.model");
+        SentencePieceModelWriter.write(rewritten, SentencePieceModelReader.read(original), SPEC);
+
+        assertThat(SentencePieceTools.run("", "spm_export_vocab", "--model=" + rewritten))
+                .isEqualTo(SentencePieceTools.run("", "spm_export_vocab", "--model=" + original));
+        String text = "Once upon a time, there was a little girl named Lily.  She  loved 3 big é cats!\n";
+        assertThat(SentencePieceTools.run(text, "spm_encode", "--model=" + rewritten, "--output_format=id"))
+                .isEqualTo(SentencePieceTools.run(text, "spm_encode", "--model=" + original, "--output_format=id"));
     }
 
     @Test

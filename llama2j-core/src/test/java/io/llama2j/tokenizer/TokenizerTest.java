@@ -114,10 +114,12 @@ class TokenizerTest {
     }
 
     @Test
-    void withoutByteFallbackAnUnknownCharacterBecomesUnk() {
+    void withoutByteFallbackARunOfUnknownCharactersBecomesOneUnk() {
         Tokenizer t = vocabulary(PLAIN, "a", -1, PieceType.NORMAL);
         assertThat(t.encode("a\u00e9a", false, false)).containsExactly(1, 0, 1);
         assertThat(t.decode(t.encode("a\u00e9a", false, false))).isEqualTo("a \u2047 a");
+        // A run of unknown characters is one UNK, as SentencePiece gives it.
+        assertThat(t.encode("a\u00e9\u00e8\u00ea", false, false)).containsExactly(1, 0);
     }
 
     @Test
@@ -148,5 +150,14 @@ class TokenizerTest {
                 "\u2581", -1, PieceType.NORMAL, "a", -1, PieceType.NORMAL, "\t", -1, PieceType.NORMAL);
         assertThat(t.encode("  a   a\t ", false, false)).containsExactly(1, 2, 1, 2, 3);
         assertThat(t.encode("   ", false, false)).isEmpty();
+    }
+
+    @Test
+    void llama2IsEncodedWordByWordButAPieceSpanningWordsTurnsThatOff() {
+        assertThat(BpeEncoder.wordsAreIndependent(llama.vocabulary(), '\u2581')).isTrue();
+        Tokenizer t = vocabulary(PLAIN, "a", -1, PieceType.NORMAL, "\u2581", -1, PieceType.NORMAL,
+                "a\u2581", -2, PieceType.NORMAL, "a\u2581a", -3, PieceType.NORMAL);
+        assertThat(BpeEncoder.wordsAreIndependent(t.vocabulary(), '\u2581')).isFalse();
+        assertThat(t.encode("a a", false, false)).containsExactly(4);
     }
 }

@@ -27,6 +27,8 @@ public final class LlamaServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("llama2j.server");
     /** How long a connection may be silent (a long non-streamed generation) before Jetty drops it. */
     static final long CONNECTION_IDLE_TIMEOUT_MILLIS = 15 * 60 * 1000L;
+    /** On shutdown, how long the HTTP threads get to write their last event after generation ended. */
+    static final java.time.Duration FINAL_WRITE_TIMEOUT = java.time.Duration.ofSeconds(5);
 
     private final ServerConfig config;
     private final ServedModel model;
@@ -34,13 +36,14 @@ public final class LlamaServer implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final Scheduler scheduler;
     private final Javalin app;
+    private final OpenAiApi api;
     private volatile boolean stopping;
 
     private LlamaServer(ServedModel model, ServerConfig config) {
         this.config = config;
         this.model = model;
         this.scheduler = new Scheduler(model, config.schedulerConfig(), metrics);
-        OpenAiApi api = new OpenAiApi(model, scheduler, json);
+        this.api = new OpenAiApi(model, scheduler, json);
         this.app = Javalin.create(javalin -> {
             javalin.showJavalinBanner = false;
             javalin.useVirtualThreads = true;
@@ -102,6 +105,11 @@ public final class LlamaServer implements AutoCloseable {
         LOG.info("shutting down: draining {} running request(s) for up to {} s",
                 scheduler.busySlots(), config.drainTimeout().toSeconds());
         scheduler.shutdown(config.drainTimeout());
+        try {
+            api.awaitAnswered(FINAL_WRITE_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         app.stop();
         LOG.info("stopped");
     }
@@ -149,7 +157,8 @@ public final class LlamaServer implements AutoCloseable {
 
     private void logRequest(Context ctx, Float millis) {
         metrics.requestCompleted(endpointLabel(ctx), ctx.statusCode());
-        LOG.info("{} {} {} {} ms {}", ctx.method(), ctx.path(), ctx.statusCode(),
-                String.format(Locale.ROOT, "%.1f", millis), ctx.ip());
+        Object usage = ctx.attribute(OpenAiApi.USAGE_ATTRIBUTE);
+        LOG.info("{} {} {} {} ms {}{}", ctx.method(), ctx.path(), ctx.statusCode(),
+                String.format(Locale.ROOT, "%.1f", millis), ctx.ip(), usage == null ? "" : " (" + usage + ")");
     }
 }

@@ -20,6 +20,8 @@ class ChatPageTest {
 
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final long NODE_TIMEOUT_SECONDS = 180;
+    /** Per forward step: slow enough that the browser sees the answer grow piece by piece, even on a loaded machine. */
+    private static final long PACE_MILLIS = 25;
 
     @Test
     @Timeout(240)
@@ -28,8 +30,8 @@ class ChatPageTest {
         List<String> missing = new ArrayList<>();
         if (!Files.isExecutable(CHROMIUM)) missing.add(CHROMIUM.toString());
         NodeScripts.requireNothingMissing(missing, "run ./run-tests, which installs Debian's chromium");
-        // Paced so that the long answer is still streaming when the test presses Stop.
-        PacedModel model = new PacedModel(TestModels.stories260K(), 2);
+        // Paced so that answers visibly stream and the long one is still running when Stop is pressed.
+        PacedModel model = new PacedModel(TestModels.stories260K(), PACE_MILLIS);
         try (LlamaServer server = LlamaServer.start(model, TestModels.config().withApiKey(TestModels.API_KEY))) {
             NodeScripts.Result result = NodeScripts.run("page-test.mjs", Map.of(), NODE_TIMEOUT_SECONDS,
                     "http://127.0.0.1:" + server.port(), TestModels.API_KEY, CHROMIUM.toString());

@@ -44,6 +44,16 @@ final class PacedModel implements ServedModel {
     @Override public TokenSampler newSampler(SamplingSettings settings) { return real.newSampler(settings); }
     @Override public float[] embed(int[] tokens) { return real.embed(tokens); }
 
+    private void pace() {
+        try {
+            Thread.sleep(delayMillis);
+            gate.acquire();
+            gate.release();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public ModelSequence newSequence() {
         ModelSequence sequence = real.newSequence();
@@ -54,14 +64,14 @@ final class PacedModel implements ServedModel {
 
             @Override
             public float[] feed(int token) {
-                try {
-                    Thread.sleep(delayMillis);
-                    gate.acquire();
-                    gate.release();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                pace();
                 return sequence.feed(token);
+            }
+
+            @Override
+            public float[] feed(int[] tokens, int from, int to) {
+                pace();
+                return sequence.feed(tokens, from, to);
             }
         };
     }

@@ -1,11 +1,8 @@
 package io.llama2j.server;
 
 import io.llama2j.TestData;
-import io.llama2j.llama2c.Llama2cCheckpoint;
-import io.llama2j.model.Llama;
 import io.llama2j.server.engine.EngineModel;
 import io.llama2j.server.engine.ServedModel;
-import io.llama2j.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,11 +21,7 @@ final class TestModels {
     static synchronized ServedModel stories260K() {
         if (stories == null) {
             try {
-                Llama2cCheckpoint checkpoint = Llama2cCheckpoint.load(TestData.file("stories260K.bin"));
-                Tokenizer tokenizer = Tokenizer.load(TestData.file("tok512.bin"));
-                Llama llama = new Llama(checkpoint.config(), checkpoint.weights());
-                stories = new EngineModel("stories260K", llama, tokenizer, dialog -> { throw new IllegalArgumentException("chat format not merged yet"); },
-                        checkpoint.config().contextLength(), tokenizer.eosId(), tokenizer.bosId());
+                stories = EngineModel.load(TestData.file("stories260K.bin"), TestData.file("tok512.bin"), null, null);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

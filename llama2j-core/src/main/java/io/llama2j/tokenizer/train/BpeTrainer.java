@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -76,7 +75,8 @@ public final class BpeTrainer {
     /** Trains on in-memory lines, each one a sentence as a line of a training file would be. */
     public TrainedVocabulary trainOnLines(List<String> lines) {
         long start = System.nanoTime();
-        return train(TrainingCorpus.of(lines, config, metaPieceTexts()), "BPE trained on " + lines.size() + " lines", start);
+        TrainingCorpus corpus = TrainingCorpus.of(lines, config, metaPieceTexts());
+        return train(corpus, "BPE trained on " + lines.size() + " lines", start);
     }
 
     private TrainedVocabulary train(TrainingCorpus corpus, String source, long startNanos) {
@@ -98,38 +98,49 @@ public final class BpeTrainer {
         if (merged.size() < merges) {
             throw new IllegalArgumentException("the training text allows only " + merged.size()
                     + " merges but vocab size " + config.vocabSize() + " needs " + merges
-                    + "; give more text or a smaller vocab size");
+                    + "; give more text or a vocab size of at most "
+                    + (config.vocabSize() - merges + merged.size()));
         }
-        String[] pieces = new String[config.vocabSize()];
-        float[] scores = new float[config.vocabSize()];
-        PieceType[] types = new PieceType[config.vocabSize()];
+        Vocabulary vocabulary = assemble(merged, corpus.alphabet(), source);
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
+                vocabulary.size(), merged.size(), corpus.alphabet().length, seconds));
+        return new TrainedVocabulary(vocabulary, merged.size(), corpus.alphabet().length, corpus.sentences(),
+                corpus.charsRead(), seconds);
+    }
+
+    /**
+     * The model's vocabulary in id order (bpe_model_trainer.cc, then TrainerInterface::Serialize):
+     * the meta pieces with score 0, the merged pieces in merge order, then the alphabet, scored
+     * 0, -1, -2, ... across both.
+     */
+    private Vocabulary assemble(List<String> merged, int[] alphabet, String source) {
+        List<String> meta = metaPieceTexts();
+        int size = meta.size() + merged.size() + alphabet.length;
+        String[] pieces = new String[size];
+        float[] scores = new float[size];
+        PieceType[] types = new PieceType[size];
         int id = 0;
-        for (String meta : metaPieceTexts()) {
-            pieces[id] = meta;
-            scores[id] = 0f;
+        for (String piece : meta) {
+            pieces[id] = piece;
             types[id] = id == BpeTrainerConfig.UNK_ID ? PieceType.UNKNOWN
                     : id < BpeTrainerConfig.SPECIAL_PIECES ? PieceType.CONTROL : PieceType.BYTE;
             id++;
         }
-        int rank = 0;
         List<String> normal = new ArrayList<>(merged);
-        for (int c : corpus.alphabet()) {
+        for (int c : alphabet) {
             normal.add(Character.toString(c));
         }
+        int rank = 0;
         for (String piece : normal) {
             pieces[id] = piece;
             scores[id] = -(float) rank++; // the first is -0.0f, as SentencePiece writes it
             types[id] = PieceType.NORMAL;
             id++;
         }
-        Vocabulary vocabulary = new Vocabulary(source, pieces, scores, types, BpeTrainerConfig.UNK_ID,
-                BpeTrainerConfig.BOS_ID, BpeTrainerConfig.EOS_ID, config.normalization(), config.byteFallback(),
+        return new Vocabulary(source, pieces, scores, types, BpeTrainerConfig.UNK_ID, BpeTrainerConfig.BOS_ID,
+                BpeTrainerConfig.EOS_ID, config.normalization(), config.byteFallback(),
                 Vocabulary.DEFAULT_UNK_SURFACE, true);
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        progress.accept(String.format(Locale.ROOT, "learned %d pieces (%d merges, %d characters) in %.2f s",
-                pieces.length, merged.size(), corpus.alphabet().length, seconds));
-        return new TrainedVocabulary(vocabulary, merged.size(), corpus.alphabet().length, corpus.sentences(),
-                corpus.charsRead(), seconds);
     }
 
     /** Ids 0..2 unk, bos, eos (Llama 2 layout), then with byte fallback {@code <0x00>..<0xFF>}. */
@@ -173,11 +184,21 @@ public final class BpeTrainer {
         }
     }
 
-    /** Better-first order: frequency, then fewer characters, then the smaller UTF-8 string. */
-    private static final Comparator<Symbol> BEST_FIRST = Comparator.<Symbol>comparingLong(s -> -s.freq)
-            .thenComparingInt(s -> s.chars.length)
-            .thenComparing((a, b) -> Arrays.compare(a.chars, b.chars)) // code point order = UTF-8 byte order
-            .thenComparingInt(s -> s.id); // only equal strings from different splits reach here
+    /**
+     * Better-first order: higher frequency, then fewer characters, then the smaller string
+     * (code point order equals UTF-8 byte order, SentencePiece's std::string comparison), then
+     * the older candidate (only equal strings from different splits get that far).
+     */
+    private static int betterFirst(Symbol a, Symbol b) {
+        if (a.freq != b.freq) {
+            return a.freq > b.freq ? -1 : 1;
+        }
+        if (a.chars.length != b.chars.length) {
+            return a.chars.length < b.chars.length ? -1 : 1;
+        }
+        int byText = Arrays.compare(a.chars, b.chars);
+        return byText != 0 ? byText : Integer.compare(a.id, b.id);
+    }
 
     /** The merge loop over one prepared corpus. */
     private final class Merger {
@@ -218,7 +239,7 @@ public final class BpeTrainer {
                 Symbol best = null;
                 for (Symbol s : active) {
                     computeFreq(s);
-                    if (best == null || BEST_FIRST.compare(s, best) < 0) {
+                    if (best == null || betterFirst(s, best) < 0) {
                         best = s;
                     }
                 }
@@ -271,18 +292,34 @@ public final class BpeTrainer {
 
         /**
          * UpdateActiveSymbols: the top max(1000, 5% of all symbols) pairs by frequency. Ties at
-         * the cut are broken by {@link #BEST_FIRST} (SentencePiece leaves them to hash order).
+         * the cut are broken by {@link #betterFirst} (SentencePiece leaves them to hash order).
          */
         private void refreshActive() {
             List<Symbol> pairs = new ArrayList<>(pairSymbols.values());
-            for (Symbol s : pairs) {
-                computeFreq(s);
+            long[] freqs = new long[pairs.size()];
+            for (int i = 0; i < pairs.size(); i++) {
+                computeFreq(pairs.get(i));
+                freqs[i] = pairs.get(i).freq;
             }
             int cacheSize = charSymbols.size() + pairSymbols.size();
             int size = Math.min(Math.max(MIN_ACTIVE_SYMBOLS, (int) (cacheSize * TOP_FREQUENT_RATIO)), pairs.size());
-            pairs.sort(BEST_FIRST);
             active.clear();
-            active.addAll(pairs.subList(0, size));
+            if (size == 0) {
+                return;
+            }
+            // Everything above the size-th largest frequency is in; the ties at it compete.
+            Arrays.sort(freqs);
+            long cut = freqs[freqs.length - size];
+            List<Symbol> ties = new ArrayList<>();
+            for (Symbol s : pairs) {
+                if (s.freq > cut) {
+                    active.add(s);
+                } else if (s.freq == cut) {
+                    ties.add(s);
+                }
+            }
+            ties.sort(BpeTrainer::betterFirst);
+            active.addAll(ties.subList(0, size - active.size()));
         }
 
         /** ComputeFreq: drops stale and overlapping positions, sums the word counts of the rest. */

@@ -38,7 +38,8 @@ public record BpeTrainerConfig(int vocabSize, float characterCoverage, int maxPi
     public static final int DEFAULT_MAX_SENTENCE_BYTES = 4192;
     /**
      * Positions are packed as (sentence, left, right) with 16 bits per index, as in
-     * bpe_model_trainer.h EncodePos, so no training word may be longer than this.
+     * bpe_model_trainer.h EncodePos. A line of at most this many bytes normalizes to at most one
+     * more character (the dummy prefix), so every index (0..0xFFFF) fits.
      */
     static final int MAX_WORD_CHARS = 0xFFFF;
 

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The text a BPE vocabulary is learned from, prepared as SentencePiece's
@@ -197,53 +199,19 @@ record TrainingCorpus(int[][] words, long[] wordCounts, int[] alphabet, long[] a
         }
 
         TrainingCorpus finish() {
-            // Character counts and the alphabet (trainer_interface.cc "Determines required_chars").
-            Map<Integer, long[]> counts = new HashMap<>();
-            long allChars = 0;
-            for (int[] sentence : sentences) {
-                for (int c : sentence) {
-                    if (!isValidCodepoint(c) || c == 0) {
-                        continue;
-                    }
-                    long[] count = counts.get(c);
-                    if (count == null) {
-                        counts.put(c, count = new long[1]);
-                    }
-                    count[0]++;
-                    allChars++;
-                }
+            Map<Integer, long[]> charCounts = countCharacters();
+            int[] alphabet = chooseAlphabet(charCounts);
+            long[] alphabetCounts = new long[alphabet.length];
+            Set<Integer> inAlphabet = new HashSet<>();
+            for (int i = 0; i < alphabet.length; i++) {
+                alphabetCounts[i] = charCounts.get(alphabet[i])[0];
+                inAlphabet.add(alphabet[i]);
             }
-            List<Map.Entry<Integer, long[]>> byCount = new ArrayList<>(counts.entrySet());
-            byCount.sort(Comparator.<Map.Entry<Integer, long[]>>comparingLong(e -> -e.getValue()[0])
-                    .thenComparingInt(Map.Entry::getKey));
-            List<int[]> alphabet = new ArrayList<>();
-            long accumulated = 0;
-            for (Map.Entry<Integer, long[]> e : byCount) {
-                // SentencePiece computes the coverage in double and stores it in a float.
-                float coverage = (float) ((double) accumulated / allChars);
-                if (coverage >= config.characterCoverage()) {
-                    break;
-                }
-                accumulated += e.getValue()[0];
-                if (e.getKey() == BOUNDARY_CHAR) {
-                    continue;
-                }
-                alphabet.add(new int[] {e.getKey()});
-            }
-            Map<Integer, Long> alphabetCount = new HashMap<>();
-            int[] alphabetChars = new int[alphabet.size()];
-            long[] alphabetCounts = new long[alphabet.size()];
-            for (int i = 0; i < alphabet.size(); i++) {
-                alphabetChars[i] = alphabet.get(i)[0];
-                alphabetCounts[i] = counts.get(alphabetChars[i])[0];
-                alphabetCount.put(alphabetChars[i], alphabetCounts[i]);
-            }
-
-            // Rare characters become the unknown character; then whitespace splitting.
+            // "Replaces rare characters (characters not included in required_chars_) with kUNKChar."
             Map<IntArrayKey, long[]> wordCounts = new HashMap<>();
             for (int[] sentence : sentences) {
                 for (int i = 0; i < sentence.length; i++) {
-                    if (!alphabetCount.containsKey(sentence[i])) {
+                    if (!inAlphabet.contains(sentence[i])) {
                         sentence[i] = UNKNOWN_CHAR;
                     }
                 }
@@ -251,21 +219,61 @@ record TrainingCorpus(int[][] words, long[] wordCounts, int[] alphabet, long[] a
                     wordCounts.computeIfAbsent(new IntArrayKey(word), k -> new long[1])[0]++;
                 }
             }
+            // SplitSentencesByWhitespace: Sorted(), i.e. by count, then by the word's bytes.
             List<Map.Entry<IntArrayKey, long[]>> sorted = new ArrayList<>(wordCounts.entrySet());
             sorted.sort(Comparator.<Map.Entry<IntArrayKey, long[]>>comparingLong(e -> -e.getValue()[0])
                     .thenComparing((a, b) -> Arrays.compare(a.getKey().chars(), b.getKey().chars())));
             int[][] words = new int[sorted.size()][];
-            long[] counts2 = new long[sorted.size()];
+            long[] counts = new long[sorted.size()];
             for (int i = 0; i < sorted.size(); i++) {
                 words[i] = sorted.get(i).getKey().chars();
-                counts2[i] = sorted.get(i).getValue()[0];
-                if (words[i].length > BpeTrainerConfig.MAX_WORD_CHARS) {
-                    throw new IllegalArgumentException("a training word has " + words[i].length
-                            + " characters; at most " + BpeTrainerConfig.MAX_WORD_CHARS + " are supported");
+                counts[i] = sorted.get(i).getValue()[0];
+            }
+            return new TrainingCorpus(words, counts, alphabet, alphabetCounts, sentences.size(), skippedTooLong,
+                    charsRead);
+        }
+
+        /** Occurrences of every character of the normalized sentences (NUL and non-scalars left out). */
+        private Map<Integer, long[]> countCharacters() {
+            Map<Integer, long[]> counts = new HashMap<>();
+            for (int[] sentence : sentences) {
+                for (int c : sentence) {
+                    if (isValidCodepoint(c) && c != 0) {
+                        counts.computeIfAbsent(c, k -> new long[1])[0]++;
+                    }
                 }
             }
-            return new TrainingCorpus(words, counts2, alphabetChars, alphabetCounts, sentences.size(),
-                    skippedTooLong, charsRead);
+            return counts;
+        }
+
+        /**
+         * trainer_interface.cc "Determines required_chars": the most frequent characters (ties by
+         * code point) until their share of all occurrences reaches the character coverage. The
+         * tab, the boundary character, is never part of the alphabet.
+         */
+        private int[] chooseAlphabet(Map<Integer, long[]> counts) {
+            long all = 0;
+            for (long[] count : counts.values()) {
+                all += count[0];
+            }
+            List<Map.Entry<Integer, long[]>> byCount = new ArrayList<>(counts.entrySet());
+            byCount.sort(Comparator.<Map.Entry<Integer, long[]>>comparingLong(e -> -e.getValue()[0])
+                    .thenComparingInt(Map.Entry::getKey));
+            int[] alphabet = new int[byCount.size()];
+            int size = 0;
+            long accumulated = 0;
+            for (Map.Entry<Integer, long[]> e : byCount) {
+                // SentencePiece computes the coverage in double and stores it in a float.
+                float coverage = (float) ((double) accumulated / all);
+                if (coverage >= config.characterCoverage()) {
+                    break;
+                }
+                accumulated += e.getValue()[0];
+                if (e.getKey() != BOUNDARY_CHAR) {
+                    alphabet[size++] = e.getKey();
+                }
+            }
+            return Arrays.copyOf(alphabet, size);
         }
     }
 

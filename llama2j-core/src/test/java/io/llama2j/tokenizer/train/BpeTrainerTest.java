@@ -117,7 +117,16 @@ class BpeTrainerTest {
     void aTextTooSmallForTheVocabularyIsRejected() {
         assertThatThrownBy(() -> learned(noBytes(50, true), "ab"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("allows only 2 merges");
+                .hasMessageContaining("allows only 2 merges").hasMessageContaining("a vocab size of at most 8");
+    }
+
+    @Test
+    void aTextOfEmptyAndBlankLinesIsRejected(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("blank.txt");
+        Files.writeString(file, "\n   \n\n");
+        assertThatThrownBy(() -> new BpeTrainer(noBytes(10, true)).train(List.of(file)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no characters to learn from");
     }
 
     @Test

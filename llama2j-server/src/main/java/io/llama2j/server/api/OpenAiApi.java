@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -33,18 +34,29 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class OpenAiApi {
 
     private static final String OWNER = "llama2j";
+    /** Request attribute holding "prompt+completion tokens, finish reason" for the request log line. */
+    public static final String USAGE_ATTRIBUTE = "llama2j.usage";
     /** How long a stream may stay silent before an SSE comment line is sent. */
     static final long HEARTBEAT_MILLIS = 2000;
+    /** OpenAI's default max_tokens for /v1/completions. */
+    static final int DEFAULT_COMPLETION_TOKENS = 16;
+    /** OpenAI's limit on the number of inputs of one embeddings request. */
+    static final int MAX_EMBEDDING_INPUTS = 2048;
 
     private final ServedModel model;
     private final Scheduler scheduler;
     private final ObjectMapper json;
     private final long createdAt = System.currentTimeMillis() / 1000;
+    /** Embeddings run on the request's thread with a state of their own: at most one per slot at a time. */
+    private final Semaphore embeddingPermits;
+    /** Generation requests whose HTTP thread is still answering (shutdown waits for them). */
+    private final java.util.concurrent.atomic.AtomicInteger answering = new java.util.concurrent.atomic.AtomicInteger();
 
     public OpenAiApi(ServedModel model, Scheduler scheduler, ObjectMapper json) {
         this.model = model;
         this.scheduler = scheduler;
         this.json = json;
+        this.embeddingPermits = new Semaphore(scheduler.slotCount(), true);
     }
 
     // ---- GET /v1/models -------------------------------------------------------------------
@@ -112,8 +124,6 @@ public final class OpenAiApi {
         run(ctx, fields, request, false);
     }
 
-    /** OpenAI's default max_tokens for /v1/completions. */
-    static final int DEFAULT_COMPLETION_TOKENS = 16;
 
     private int[] completionPrompt(RequestFields fields) {
         JsonNode prompt = fields.node("prompt");
@@ -155,7 +165,7 @@ public final class OpenAiApi {
 
     // ---- POST /v1/embeddings ----------------------------------------------------------------
 
-    public void embeddings(Context ctx) {
+    public void embeddings(Context ctx) throws InterruptedException {
         RequestFields fields = RequestFields.parse(json, ctx.body());
         checkModel(fields);
         String format = fields.string("encoding_format");
@@ -170,14 +180,26 @@ public final class OpenAiApi {
         ObjectNode out = json.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
         long tokens = 0;
+        if (inputs.size() > MAX_EMBEDDING_INPUTS) {
+            throw ApiException.invalid("input", "invalid_value", "'input' may hold at most " + MAX_EMBEDDING_INPUTS
+                    + " items, got " + inputs.size() + ".");
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            if (inputs.get(i).length > model.contextLength()) {
+                throw ApiException.invalid("input", "context_length_exceeded", "This model's maximum context length is "
+                        + model.contextLength() + " tokens, however input " + i + " has " + inputs.get(i).length + " tokens.");
+            }
+        }
         for (int i = 0; i < inputs.size(); i++) {
             int[] ids = inputs.get(i);
-            if (ids.length > model.contextLength()) {
-                throw ApiException.invalid("input", "context_length_exceeded", "This model's maximum context length is "
-                        + model.contextLength() + " tokens, however input " + i + " has " + ids.length + " tokens.");
-            }
             tokens += ids.length;
-            float[] vector = model.embed(ids);
+            float[] vector;
+            embeddingPermits.acquire();
+            try {
+                vector = model.embed(ids);
+            } finally {
+                embeddingPermits.release();
+            }
             ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
             if ("base64".equals(format)) {
                 // OpenAI's base64 form: the float32 values, little-endian, base64-encoded.
@@ -309,10 +331,26 @@ public final class OpenAiApi {
         String id = (chat ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         long created = System.currentTimeMillis() / 1000;
         ResponseShapes shapes = new ResponseShapes(json, id, created, model.id(), chat);
-        if (stream) {
-            stream(ctx, job, events, shapes, includeUsage);
-        } else {
-            collect(ctx, job, events, shapes);
+        answering.incrementAndGet();
+        try {
+            if (stream) {
+                stream(ctx, job, events, shapes, includeUsage);
+            } else {
+                collect(ctx, job, events, shapes);
+            }
+        } finally {
+            answering.decrementAndGet();
+        }
+    }
+
+    /**
+     * Waits until every generation request has written its last byte (after the scheduler has
+     * ended them), so that stopping the HTTP server does not cut a final event; bounded.
+     */
+    public void awaitAnswered(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (answering.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
     }
 
@@ -323,6 +361,7 @@ public final class OpenAiApi {
                 switch (events.next()) {
                     case GenerationEvents.Text t -> text.append(t.text());
                     case GenerationEvents.Finished f -> {
+                        noteUsage(ctx, f);
                         respond(ctx, 200, shapes.complete(text.toString(), f));
                         return;
                     }
@@ -357,14 +396,17 @@ public final class OpenAiApi {
                 switch (event) {
                     case GenerationEvents.Text t -> send(out, shapes.textChunk(t.text()));
                     case GenerationEvents.Finished f -> {
+                        noteUsage(ctx, f);
                         send(out, shapes.finishChunk(f.reason()));
                         if (includeUsage) send(out, shapes.usageChunk(f));
                         sendRaw(out, "[DONE]");
+                        out.close(); // completes the chunked response now, before shutdown may stop Jetty
                         return;
                     }
                     case GenerationEvents.Failed failed -> {
                         send(out, errorBody(json, "server_error", null, "generation_failed", failed.message()));
                         sendRaw(out, "[DONE]");
+                        out.close();
                         return;
                     }
                 }
@@ -376,6 +418,10 @@ public final class OpenAiApi {
             job.cancel();
             throw e;
         }
+    }
+
+    private static void noteUsage(Context ctx, GenerationEvents.Finished f) {
+        ctx.attribute(USAGE_ATTRIBUTE, f.promptTokens() + "+" + f.completionTokens() + " tokens, " + f.reason().openAiName());
     }
 
     private void send(OutputStream out, JsonNode chunk) throws IOException {

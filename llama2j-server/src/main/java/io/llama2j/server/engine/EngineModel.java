@@ -1,5 +1,11 @@
 package io.llama2j.server.engine;
 
+import io.llama2j.chat.ChatFormat;
+import io.llama2j.chat.EncodedDialog;
+import io.llama2j.chat.Message;
+import io.llama2j.chat.Role;
+import io.llama2j.loading.LoadedModel;
+import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.InferenceState;
 import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
@@ -7,6 +13,9 @@ import io.llama2j.sampling.SamplerConfig;
 import io.llama2j.tokenizer.StreamingDecoder;
 import io.llama2j.tokenizer.Tokenizer;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -15,27 +24,23 @@ import java.util.concurrent.ThreadLocalRandom;
  * one {@link InferenceState} (KV cache) per sequence, the engine's {@link Sampler} per request
  * and the tokenizer's streaming decoder per response.
  */
-public final class EngineModel implements ServedModel {
+public final class EngineModel implements ServedModel, AutoCloseable {
 
     private final String id;
     private final Llama llama;
     private final Tokenizer tokenizer;
-    private final ChatEncoder chat;
+    private final ChatFormat chat;
     private final int contextLength;
     private final int[] stopTokens;
-
-    /** Meta's chat encoding of a dialog into token ids (the engine's chat formatter). */
-    @FunctionalInterface
-    public interface ChatEncoder {
-        int[] encode(List<ChatTurn> dialog);
-    }
+    /** What holds the weights (memory-mapped files), released by {@link #close()}; null when nothing does. */
+    private AutoCloseable weightsOwner;
 
     /**
      * @param contextLength positions per sequence; at most the model's trained context
      * @param stopTokens    ids that end a completion when sampled (EOS; for llama2.c
      *                      checkpoints also BOS, as run.c does)
      */
-    public EngineModel(String id, Llama llama, Tokenizer tokenizer, ChatEncoder chat, int contextLength, int... stopTokens) {
+    public EngineModel(String id, Llama llama, Tokenizer tokenizer, int contextLength, int... stopTokens) {
         int trained = llama.config().contextLength();
         if (contextLength < 2 || contextLength > trained) {
             throw new IllegalArgumentException("context length (--ctx) must be in [2, " + trained
@@ -48,9 +53,37 @@ public final class EngineModel implements ServedModel {
         this.id = id;
         this.llama = llama;
         this.tokenizer = tokenizer;
-        this.chat = chat;
+        this.chat = new ChatFormat(tokenizer);
         this.contextLength = contextLength;
         this.stopTokens = stopTokens.clone();
+    }
+
+    /**
+     * Loads a model (any format {@link ModelLoader} reads) for serving.
+     *
+     * @param contextLength positions per request; null for the model's trained context
+     * @param id            the id clients send as "model"; null for the file name without extension
+     */
+    public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id) throws IOException {
+        LoadedModel loaded = ModelLoader.load(model, tokenizerOrNull);
+        Tokenizer tokenizer = loaded.tokenizer();
+        Llama llama = new Llama(loaded.config(), loaded.weights());
+        EngineModel served = new EngineModel(id != null ? id : defaultId(model), llama, tokenizer,
+                contextLength != null ? contextLength : loaded.config().contextLength(), loaded.stopTokenIds());
+        served.weightsOwner = loaded;
+        return served;
+    }
+
+    /** Releases the model files; call once no request runs any more (after the server stopped). */
+    @Override
+    public void close() throws Exception {
+        if (weightsOwner != null) weightsOwner.close();
+    }
+
+    private static String defaultId(Path model) {
+        String name = model.toAbsolutePath().normalize().getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     @Override
@@ -70,7 +103,17 @@ public final class EngineModel implements ServedModel {
 
     @Override
     public int[] encodeChat(List<ChatTurn> dialog) {
-        return chat.encode(dialog);
+        List<Message> messages = new ArrayList<>(dialog.size());
+        for (ChatTurn turn : dialog) {
+            messages.add(new Message(Role.fromWireName(turn.role()), turn.content()));
+        }
+        EncodedDialog encoded = chat.encodePrompt(messages);
+        if (encoded.hasSpecialTags()) {
+            // Meta's chat_completion refuses these too (it answers ChatFormat.UNSAFE_ERROR).
+            throw new IllegalArgumentException("message contents must not contain the chat tags "
+                    + String.join(", ", encoded.specialTags()) + ".");
+        }
+        return encoded.ids();
     }
 
     @Override
@@ -114,6 +157,11 @@ public final class EngineModel implements ServedModel {
             @Override
             public float[] feed(int token) {
                 return llama.forward(state, token);
+            }
+
+            @Override
+            public float[] feed(int[] tokens, int from, int to) {
+                return llama.forward(state, java.util.Arrays.copyOfRange(tokens, from, to));
             }
 
             @Override

@@ -15,6 +15,12 @@ public interface ModelSequence extends AutoCloseable {
      */
     float[] feed(int token);
 
+    /**
+     * Feeds {@code tokens[from, to)} at the next positions in one batched pass (prompt
+     * prefill) and returns the logits after the last of them; same reuse rule as {@link #feed(int)}.
+     */
+    float[] feed(int[] tokens, int from, int to);
+
     /** Forgets every position, keeping the allocated cache for the next request. */
     void reset();
 

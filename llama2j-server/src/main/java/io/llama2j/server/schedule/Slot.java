@@ -1,5 +1,6 @@
 package io.llama2j.server.schedule;
 
+import io.llama2j.generate.Generator;
 import io.llama2j.server.engine.ModelSequence;
 import io.llama2j.server.engine.ServedModel;
 import io.llama2j.server.engine.TextStream;
@@ -21,7 +22,7 @@ final class Slot {
     private float[] logits;
     private TokenSampler sampler;
     private TextStream text;
-    private StopSequences stops;
+    private Generator.StopText stops;
     /** The tokens generated so far, for the sampler's presence/frequency penalties. */
     private int[] history;
 
@@ -50,7 +51,7 @@ final class Slot {
         logits = null;
         sampler = model.newSampler(next.request.sampling());
         text = model.newTextStream();
-        stops = new StopSequences(next.request.stop());
+        stops = new Generator.StopText(next.request.stop());
         history = new int[next.request.maxTokens()];
         next.listener.onStarted();
     }
@@ -63,12 +64,10 @@ final class Slot {
         GenerationRequest request = job.request;
         int[] prompt = request.prompt();
         if (promptFed < prompt.length) {
-            int start = promptFed;
-            int end = Math.min(prompt.length, start + prefillChunk);
-            for (; promptFed < end; promptFed++) {
-                logits = sequence.feed(prompt[promptFed]);
-            }
-            metrics.promptTokensProcessed(end - start);
+            int end = Math.min(prompt.length, promptFed + prefillChunk);
+            logits = sequence.feed(prompt, promptFed, end);
+            metrics.promptTokensProcessed(end - promptFed);
+            promptFed = end;
             return;
         }
         int token = sampler.sample(logits, history, generated);
@@ -78,8 +77,9 @@ final class Slot {
         }
         history[generated++] = token;
         metrics.completionTokenGenerated();
-        emit(stops.push(text.accept(token)));
-        if (stops.stopped()) {
+        boolean stopped = stops.append(text.accept(token));
+        emit(stops.takeReleasable());
+        if (stopped) {
             finish(FinishReason.STOP);
             return;
         }
@@ -114,7 +114,8 @@ final class Slot {
     }
 
     private void finish(FinishReason reason) {
-        emit(stops.push(text.flush()));
+        // Held-back bytes and text; after a stop string, StopText takes and releases nothing more.
+        stops.append(text.flush());
         emit(stops.flush());
         Job finished = job;
         int promptTokens = finished.request.prompt().length;

@@ -1,0 +1,106 @@
+package io.llama2j.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static io.llama2j.tensor.Vectors.F;
+import static io.llama2j.tensor.Vectors.L;
+
+/**
+ * The matrix-matrix product of prompt processing, out[t, r] = Σ_c W[r, c] · x[t, c], for a batch
+ * of tokens: W's rows are dequantized {@link #ROW_BLOCK} at a time into a float panel (once per
+ * batch instead of once per token), and the panel is multiplied with the batch by a register-
+ * blocked micro-kernel of ROW_BLOCK rows × {@link #TOKEN_BLOCK} tokens, whose 16 vector
+ * accumulators stay in registers for the whole row (Goto and van de Geijn 2008, "Anatomy of
+ * high-performance matrix multiplication", §4: each loaded vector feeds 4 multiply-adds).
+ *
+ * <p>Numerics: each output is the float32 sum of W's dequantized values (bit-identical to
+ * {@link FloatTensor#dequantize}) times x, in a lane-parallel order; it differs from
+ * {@link FloatTensor#dot} only by float32 rounding.
+ */
+final class Gemm {
+    private Gemm() {}
+
+    /** Rows of W per panel and per micro-kernel. */
+    static final int ROW_BLOCK = 4;
+    /** Tokens per micro-kernel. */
+    static final int TOKEN_BLOCK = 4;
+
+    /** One thread's panel of ROW_BLOCK dequantized rows (grown to the widest matrix it met). */
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** out[t * rows + r] for r in [0, rows), t in [0, tokens), with x [tokens, cols] row-major. */
+    static void multiply(Parallel parallel, FloatTensor w, float[] x, float[] out, int tokens, int rows, int cols) {
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        long workPerBlock = (long) ROW_BLOCK * cols * tokens;
+        int minBlocks = (int) Math.max(1, MatMul.MIN_PARALLEL_WORK / workPerBlock);
+        parallel.forRange(blocks, minBlocks, (blockStart, blockEnd) -> {
+            float[] panel = PANEL.get();
+            if (panel.length < ROW_BLOCK * cols) {
+                panel = new float[ROW_BLOCK * cols];
+                PANEL.set(panel);
+            }
+            for (int b = blockStart; b < blockEnd; b++) {
+                int r0 = b * ROW_BLOCK;
+                int n = Math.min(ROW_BLOCK, rows - r0);
+                w.dequantize((long) r0 * cols, panel, 0, n * cols);
+                if (n == ROW_BLOCK && Vectors.ENABLED) {
+                    int t = 0;
+                    for (; t + TOKEN_BLOCK <= tokens; t += TOKEN_BLOCK) block4x4(panel, x, t, cols, out, rows, r0);
+                    for (; t < tokens; t++) {
+                        for (int i = 0; i < n; i++) out[t * rows + r0 + i] = dot(panel, i * cols, x, t * cols, cols);
+                    }
+                } else {
+                    for (int t = 0; t < tokens; t++) {
+                        for (int i = 0; i < n; i++) out[t * rows + r0 + i] = dot(panel, i * cols, x, t * cols, cols);
+                    }
+                }
+            }
+        });
+    }
+
+    /** out[t0 + j, r0 + i] for i, j in [0, 4): four panel rows times four tokens. */
+    private static void block4x4(float[] p, float[] x, int t0, int cols, float[] out, int rows, int r0) {
+        int p0 = 0, p1 = cols, p2 = 2 * cols, p3 = 3 * cols;
+        int x0 = t0 * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int c = 0;
+        for (; c + L <= cols; c += L) {
+            FloatVector w0 = FloatVector.fromArray(F, p, p0 + c);
+            FloatVector w1 = FloatVector.fromArray(F, p, p1 + c);
+            FloatVector w2 = FloatVector.fromArray(F, p, p2 + c);
+            FloatVector w3 = FloatVector.fromArray(F, p, p3 + c);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(v, a00); a10 = w1.fma(v, a10); a20 = w2.fma(v, a20); a30 = w3.fma(v, a30);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            a01 = w0.fma(v, a01); a11 = w1.fma(v, a11); a21 = w2.fma(v, a21); a31 = w3.fma(v, a31);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            a02 = w0.fma(v, a02); a12 = w1.fma(v, a12); a22 = w2.fma(v, a22); a32 = w3.fma(v, a32);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            a03 = w0.fma(v, a03); a13 = w1.fma(v, a13); a23 = w2.fma(v, a23); a33 = w3.fma(v, a33);
+        }
+        int o0 = t0 * rows + r0, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
+        out[o0] = sum(a00, p, p0, x, x0, c, cols); out[o0 + 1] = sum(a10, p, p1, x, x0, c, cols);
+        out[o0 + 2] = sum(a20, p, p2, x, x0, c, cols); out[o0 + 3] = sum(a30, p, p3, x, x0, c, cols);
+        out[o1] = sum(a01, p, p0, x, x1, c, cols); out[o1 + 1] = sum(a11, p, p1, x, x1, c, cols);
+        out[o1 + 2] = sum(a21, p, p2, x, x1, c, cols); out[o1 + 3] = sum(a31, p, p3, x, x1, c, cols);
+        out[o2] = sum(a02, p, p0, x, x2, c, cols); out[o2 + 1] = sum(a12, p, p1, x, x2, c, cols);
+        out[o2 + 2] = sum(a22, p, p2, x, x2, c, cols); out[o2 + 3] = sum(a32, p, p3, x, x2, c, cols);
+        out[o3] = sum(a03, p, p0, x, x3, c, cols); out[o3 + 1] = sum(a13, p, p1, x, x3, c, cols);
+        out[o3 + 2] = sum(a23, p, p2, x, x3, c, cols); out[o3 + 3] = sum(a33, p, p3, x, x3, c, cols);
+    }
+
+    /** The lanes of acc plus the scalar tail [from, cols) of one row times one token. */
+    private static float sum(FloatVector acc, float[] p, int pRow, float[] x, int xRow, int from, int cols) {
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int c = from; c < cols; c++) s += p[pRow + c] * x[xRow + c];
+        return s;
+    }
+
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        return FloatArrays.dot(a, ao, b, bo, n);
+    }
+}
