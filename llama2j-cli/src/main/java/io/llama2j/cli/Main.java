@@ -25,6 +25,9 @@ import picocli.CommandLine.Command;
                 PrepareCommand.class,
                 PretrainCommand.class,
                 ExportCommand.class,
+                PerplexityCommand.class,
+                EvalCommand.class,
+                PullCommand.class,
         })
 public final class Main {
 
