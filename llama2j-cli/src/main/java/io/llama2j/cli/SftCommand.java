@@ -14,7 +14,7 @@ import io.llama2j.train.ProjectionAdapter;
 import io.llama2j.train.TrainableParameters;
 import io.llama2j.train.Trainer;
 import io.llama2j.train.TrainerConfig;
-import io.llama2j.train.export.ExportFormat;
+import io.llama2j.loading.ModelFormat;
 import io.llama2j.train.export.ModelExport;
 import io.llama2j.train.lora.LoraParameters;
 import io.llama2j.train.optim.OptimizerConfig;
@@ -211,11 +211,26 @@ public final class SftCommand implements Callable<Integer> {
                 PeftAdapterFiles.write(result, loraParams.toAdapter(), m.config(), model.toString());
             } else {
                 result = out.resolve("model.gguf");
-                ModelExport.export(params, m.tokenizer(), model, ExportFormat.GGUF, GgmlType.F32, result);
+                ModelExport.export(params, tokenizerFile(), ModelFormat.GGUF, GgmlType.F32, result);
             }
             err.printf(Locale.ROOT, "sft: %d steps, train loss %.4f, held-out answer loss %.4f; wrote %s%n",
                     r.steps(), r.trainLoss(), r.validationLoss(), result);
             return 0;
         }
+    }
+
+    /** The tokenizer file the model was loaded with, for the exported GGUF's vocabulary. */
+    private Path tokenizerFile() throws java.io.IOException {
+        if (tokenizer != null) return tokenizer;
+        if (Files.isDirectory(model)) {
+            for (String name : new String[]{"tokenizer.model", "tokenizer.json"}) {
+                if (Files.isRegularFile(model.resolve(name))) return model.resolve(name);
+            }
+            throw new java.io.IOException(model + ": no tokenizer.model or tokenizer.json to export the model with; pass -z");
+        }
+        if (model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) return model;
+        Path sibling = model.resolveSibling(ModelLoader.LLAMA2C_TOKENIZER_NAME);
+        if (Files.isRegularFile(sibling)) return sibling;
+        throw new java.io.IOException(model + ": no tokenizer found next to it to export the model with; pass -z");
     }
 }
