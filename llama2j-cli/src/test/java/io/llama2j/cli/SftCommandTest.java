@@ -47,4 +47,24 @@ class SftCommandTest {
         for (float b : adapter.weights(io.llama2j.lora.LoraTarget.Q, 0).b()) maxB = Math.max(maxB, Math.abs(b));
         assertThat(maxB).as("B moved away from 0").isPositive();
     }
+
+    @Test
+    void fullSftWritesAGgufModelThatLoads() throws Exception {
+        Path model = TestData.file("stories260K.bin"), tokenizer = TestData.file("tok512.bin");
+        Path data = dir.resolve("data.jsonl");
+        Files.writeString(data, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello there\"}]}\n"
+                .repeat(4));
+        Path out = dir.resolve("full");
+        CommandLine cl = Main.commandLine();
+        StringWriter stderr = new StringWriter();
+        cl.setOut(new PrintWriter(new StringWriter()));
+        cl.setErr(new PrintWriter(stderr));
+        int exit = cl.execute("sft", "-m", model.toString(), "-z", tokenizer.toString(), "--data", data.toString(),
+                "--out", out.toString(), "--seq", "32", "--batch", "1", "--sequences-per-step", "1", "--steps", "1",
+                "--val-fraction", "0", "-t", "1");
+        assertThat(exit).as(stderr.toString()).isZero();
+        try (var loaded = io.llama2j.loading.ModelLoader.load(out.resolve("model.gguf"), null)) {
+            assertThat(loaded.config()).isEqualTo(Llama2cCheckpoint.load(model).config());
+        }
+    }
 }
