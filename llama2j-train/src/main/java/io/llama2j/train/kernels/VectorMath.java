@@ -1,12 +1,16 @@
 package io.llama2j.train.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Short-vector helpers for the per-head loops of attention (head sizes 8 to 128): the widest
  * species first, then 8 lanes, then scalars, so that small heads are vectorized too.
+ *
+ * <p>Horizontal sums go through a scratch array in lane order instead of reduceLanes: the
+ * Vector API's intrinsic reduction and its interpreted fallback add lanes in different orders,
+ * so results would depend on when the JIT compiled the loop, and a resumed run would not repeat
+ * an uninterrupted one bit for bit.
  */
 final class VectorMath {
     private VectorMath() {}
@@ -14,8 +18,11 @@ final class VectorMath {
     private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> NARROW = FloatVector.SPECIES_256;
 
-    /** Σ_i x[xOff + i] · y[yOff + i] for i < n. */
-    static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+    /** Floats of the scratch array {@link #dot} needs. */
+    static final int SCRATCH = WIDE.length();
+
+    /** Σ_i x[xOff + i] · y[yOff + i] for i < n; {@code scratch} holds {@link #SCRATCH} floats. */
+    static float dot(float[] x, int xOff, float[] y, int yOff, int n, float[] scratch) {
         int i = 0;
         float sum = 0f;
         if (n >= WIDE.length()) {
@@ -23,11 +30,12 @@ final class VectorMath {
             for (; i + WIDE.length() <= n; i += WIDE.length()) {
                 acc = FloatVector.fromArray(WIDE, x, xOff + i).fma(FloatVector.fromArray(WIDE, y, yOff + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            acc.intoArray(scratch, 0);
+            for (int lane = 0; lane < WIDE.length(); lane++) sum += scratch[lane];
         }
         if (i + NARROW.length() <= n) {
-            sum += FloatVector.fromArray(NARROW, x, xOff + i).mul(FloatVector.fromArray(NARROW, y, yOff + i))
-                    .reduceLanes(VectorOperators.ADD);
+            FloatVector.fromArray(NARROW, x, xOff + i).mul(FloatVector.fromArray(NARROW, y, yOff + i)).intoArray(scratch, 0);
+            for (int lane = 0; lane < NARROW.length(); lane++) sum += scratch[lane];
             i += NARROW.length();
         }
         for (; i < n; i++) sum += x[xOff + i] * y[yOff + i];
