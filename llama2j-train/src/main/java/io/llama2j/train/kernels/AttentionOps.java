@@ -37,6 +37,7 @@ public final class AttentionOps {
         int dim = nHeads * headSize, kvDim = nKvHeads * headSize, group = nHeads / nKvHeads;
         float scale = (float) (1.0 / Math.sqrt(headSize));
         parallel.forRange(batch * nHeads, 1, (first, end) -> {
+            float[] scratch = new float[VectorMath.SCRATCH];
             for (int bh = first; bh < end; bh++) {
                 int b = bh / nHeads, h = bh % nHeads;
                 int kvOffset = (h / group) * headSize;
@@ -47,7 +48,7 @@ public final class AttentionOps {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= t; s++) {
                         int kBase = (b * seqLen + s) * kvDim + kvOffset;
-                        float score = VectorMath.dot(q, qBase, k, kBase, headSize) * scale;
+                        float score = VectorMath.dot(q, qBase, k, kBase, headSize, scratch) * scale;
                         p[pBase + s] = score;
                         max = Math.max(max, score);
                     }
@@ -78,6 +79,7 @@ public final class AttentionOps {
         float scale = (float) (1.0 / Math.sqrt(headSize));
         parallel.forRange(batch * nKvHeads, 1, (first, end) -> {
             float[] dp = new float[seqLen];
+            float[] scratch = new float[VectorMath.SCRATCH];
             for (int bkv = first; bkv < end; bkv++) {
                 int b = bkv / nKvHeads, kvHead = bkv % nKvHeads;
                 int kvOffset = kvHead * headSize;
@@ -95,7 +97,7 @@ public final class AttentionOps {
                         float weightedSum = 0f; // Σ_s p[t, s] dp[t, s]
                         for (int s = 0; s <= t; s++) {
                             int vBase = (b * seqLen + s) * kvDim + kvOffset;
-                            float d = VectorMath.dot(dout, qBase, v, vBase, headSize);
+                            float d = VectorMath.dot(dout, qBase, v, vBase, headSize, scratch);
                             dp[s] = d;
                             weightedSum += p[pBase + s] * d;
                             float weight = p[pBase + s];

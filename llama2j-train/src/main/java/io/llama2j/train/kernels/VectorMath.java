@@ -6,6 +6,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Short-vector helpers for the per-head loops of attention (head sizes 8 to 128): the widest
  * species first, then 8 lanes, then scalars, so that small heads are vectorized too.
+ *
+ * <p>Horizontal sums go through a scratch array in lane order instead of reduceLanes: the
+ * Vector API's intrinsic reduction and its interpreted fallback add lanes in different orders,
+ * so results would depend on when the JIT compiled the loop, and a resumed run would not repeat
+ * an uninterrupted one bit for bit.
  */
 final class VectorMath {
     private VectorMath() {}
@@ -13,8 +18,11 @@ final class VectorMath {
     private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> NARROW = FloatVector.SPECIES_256;
 
-    /** Σ_i x[xOff + i] · y[yOff + i] for i < n. */
-    static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+    /** Floats of the scratch array {@link #dot} needs. */
+    static final int SCRATCH = WIDE.length();
+
+    /** Σ_i x[xOff + i] · y[yOff + i] for i < n; {@code scratch} holds {@link #SCRATCH} floats. */
+    static float dot(float[] x, int xOff, float[] y, int yOff, int n, float[] scratch) {
         int i = 0;
         float sum = 0f;
         if (n >= WIDE.length()) {
@@ -22,13 +30,12 @@ final class VectorMath {
             for (; i + WIDE.length() <= n; i += WIDE.length()) {
                 acc = FloatVector.fromArray(WIDE, x, xOff + i).fma(FloatVector.fromArray(WIDE, y, yOff + i), acc);
             }
-            // Lanes summed in a fixed order: reduceLanes(ADD) may use another order once C2 has
-            // compiled it than before, so a resumed run would not be bit-identical.
-            for (int k = 0; k < WIDE.length(); k++) sum += acc.lane(k);
+            acc.intoArray(scratch, 0);
+            for (int lane = 0; lane < WIDE.length(); lane++) sum += scratch[lane];
         }
         if (i + NARROW.length() <= n) {
-            FloatVector tail = FloatVector.fromArray(NARROW, x, xOff + i).mul(FloatVector.fromArray(NARROW, y, yOff + i));
-            for (int k = 0; k < NARROW.length(); k++) sum += tail.lane(k);
+            FloatVector.fromArray(NARROW, x, xOff + i).mul(FloatVector.fromArray(NARROW, y, yOff + i)).intoArray(scratch, 0);
+            for (int lane = 0; lane < NARROW.length(); lane++) sum += scratch[lane];
             i += NARROW.length();
         }
         for (; i < n; i++) sum += x[xOff + i] * y[yOff + i];
