@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
                 PrepareCommand.class,
                 PretrainCommand.class,
                 ExportCommand.class,
+                SparkGenerateCommand.class,
+                SparkPrepareCommand.class,
         })
 public final class Main {
 
