@@ -36,6 +36,14 @@ public final class SparkMain {
         System.exit(new CommandLine(new SparkMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
     }
 
+    /** CPU time of this whole process (every thread), or 0 where the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
+    }
+
     static SparkSession session(String master, String appName) {
         SparkSession.Builder builder = SparkSession.builder().appName(appName);
         if (master != null) builder = builder.master(master);
@@ -105,18 +113,23 @@ public final class SparkMain {
                 Dataset<Row> rows = in.read(spark, input);
                 if (partitions != null) rows = rows.repartition(partitions);
                 long start = System.nanoTime();
+                long cpuStart = processCpuNanos();
                 out.write(BatchGeneration.generate(rows, settings), output, overwrite);
                 double seconds = (System.nanoTime() - start) / 1e9;
+                // in local mode the executors are this process: CPU time is a speed that other
+                // tenants of a shared machine disturb less than wall time
+                double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
                 Row totals = out.read(spark, output).agg(functions.count(functions.lit(1)),
                         functions.count(functions.when(functions.col(BatchColumns.FINISH_REASON).equalTo(BatchColumns.FINISH_ERROR), 1)),
                         functions.sum(BatchColumns.PROMPT_TOKENS), functions.sum(BatchColumns.COMPLETION_TOKENS)).first();
                 long count = totals.getLong(0);
                 long completionTokens = totals.isNullAt(3) ? 0 : totals.getLong(3);
                 spec.commandLine().getErr().println(String.format(Locale.ROOT,
-                        "spark-generate: %d rows (%d errors), %d prompt + %d completion tokens in %.1f s: %.2f rows/s, %.1f completion tokens/s"
-                                + " (master %s, seed %d) -> %s",
+                        "spark-generate: %d rows (%d errors), %d prompt + %d completion tokens in %.1f s: %.2f rows/s, %.1f completion tokens/s;"
+                                + " %.1f CPU-s in this JVM, %.0f completion tokens per CPU-second (master %s, seed %d) -> %s",
                         count, totals.getLong(1), totals.isNullAt(2) ? 0 : totals.getLong(2), completionTokens, seconds,
-                        count / seconds, completionTokens / seconds, spark.sparkContext().master(), jobSeed, output));
+                        count / seconds, completionTokens / seconds, cpuSeconds, cpuSeconds > 0 ? completionTokens / cpuSeconds : 0,
+                        spark.sparkContext().master(), jobSeed, output));
             } finally {
                 spark.stop();
             }
