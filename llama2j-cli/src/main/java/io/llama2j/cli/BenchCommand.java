@@ -1,10 +1,7 @@
 package io.llama2j.cli;
 
-import io.llama2j.bench.SpeedBenchmark;
-import io.llama2j.gguf.GgufModel;
-import io.llama2j.gguf.GgufModelLoader;
+import io.llama2j.speed.SpeedBenchmark;
 import io.llama2j.loading.LoadedModel;
-import io.llama2j.loading.ModelFormat;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.Llama;
 import io.llama2j.model.LlamaConfig;
@@ -79,8 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long loadStart = System.nanoTime();
-        LoadedWeights loaded = load(model);
-        try (Parallel parallel = new Parallel(nThreads)) {
+        try (LoadedModel loaded = ModelLoader.loadWeightsOnly(model); Parallel parallel = new Parallel(nThreads)) {
             Llama llama = new Llama(loaded.config(), loaded.weights(), parallel);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             err.printf(Locale.ROOT, "llama2j bench: loaded %s in %.0f ms%n", model, loadMillis);
@@ -94,23 +90,8 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%nload time: %.0f ms%n", loadMillis);
             }
             out.flush();
-        } finally {
-            loaded.close();
         }
         return 0;
-    }
-
-    private record LoadedWeights(LlamaConfig config, LlamaWeights weights, AutoCloseable resource) {
-        void close() throws Exception { if (resource != null) resource.close(); }
-    }
-
-    private static LoadedWeights load(Path path) throws Exception {
-        if (ModelLoader.detect(path) == ModelFormat.GGUF) {
-            GgufModel m = GgufModelLoader.load(path);
-            return new LoadedWeights(m.config(), m.weights(), m);
-        }
-        LoadedModel m = ModelLoader.loadWeightsOnly(path);
-        return new LoadedWeights(m.config(), m.weights(), null);
     }
 
     /**
@@ -155,8 +136,7 @@ public final class BenchCommand implements Callable<Integer> {
         String[] header = {"model", "size", "params", "backend", "threads", "test", "t/s"};
         List<String[]> rows = new ArrayList<>();
         for (SpeedBenchmark.Result r : results) {
-            rows.add(new String[]{info.type(), String.format(Locale.ROOT, "%.2f GiB", info.bytes() / (double) (1L << 30)),
-                    String.format(Locale.ROOT, "%.2f B", info.parameters() / 1e9), BACKEND, Integer.toString(threads), r.testName(),
+            rows.add(new String[]{info.type(), bytesLabel(info.bytes()), countLabel(info.parameters()), BACKEND, Integer.toString(threads), r.testName(),
                     String.format(Locale.ROOT, "%.2f ± %.2f", r.meanTokensPerSecond(), r.stddevTokensPerSecond())});
         }
         int[] width = new int[header.length];
@@ -174,6 +154,20 @@ public final class BenchCommand implements Callable<Integer> {
         sb.append('\n');
         for (String[] row : rows) appendRow(sb, row, width);
         return sb.toString();
+    }
+
+    /** Bytes as llama-bench shows them: GiB, MiB or KiB with two decimals. */
+    static String bytesLabel(long bytes) {
+        if (bytes >= 1L << 30) return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+        if (bytes >= 1L << 20) return String.format(Locale.ROOT, "%.2f MiB", bytes / (double) (1L << 20));
+        return String.format(Locale.ROOT, "%.2f KiB", bytes / 1024.0);
+    }
+
+    /** A parameter count as llama-bench shows it: B, M or K with two decimals. */
+    static String countLabel(long n) {
+        if (n >= 1_000_000_000L) return String.format(Locale.ROOT, "%.2f B", n / 1e9);
+        if (n >= 1_000_000L) return String.format(Locale.ROOT, "%.2f M", n / 1e6);
+        return String.format(Locale.ROOT, "%.2f K", n / 1e3);
     }
 
     private static void appendRow(StringBuilder sb, String[] cells, int[] width) {

@@ -191,7 +191,11 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor named {@code name} as a view of the mapped file. */
     public FloatTensor tensor(String name) {
         GgufTensorInfo info = tensorInfo(name);
-        return FloatTensors.of(info.type(), tensorData(info), info.elementCount());
+        try {
+            return FloatTensors.of(info.type(), tensorData(info), info.elementCount());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": tensor " + name + ": " + e.getMessage(), e);
+        }
     }
 
     /** The raw bytes of a tensor, a slice of the mapping. */

@@ -24,7 +24,19 @@ public record HfConfig(int hiddenSize, int intermediateSize, int numHiddenLayers
     static final double DEFAULT_ROPE_THETA = 10000.0;
     static final double DEFAULT_RMS_NORM_EPS = 1e-6;
 
+    /** Model configs are a few KB; anything far larger is not one (checked before reading it into memory). */
+    static final long MAX_JSON_BYTES = 16L << 20;
+
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The text of a small JSON file, refusing files above {@link #MAX_JSON_BYTES} before reading them. */
+    static String readJsonText(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_JSON_BYTES) {
+            throw new IOException(file + ": " + size + " bytes is too large for a JSON config (limit " + MAX_JSON_BYTES + ")");
+        }
+        return Files.readString(file);
+    }
 
     public static HfConfig of(LlamaConfig c, boolean tieWordEmbeddings) {
         return new HfConfig(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize(),
@@ -34,7 +46,7 @@ public record HfConfig(int hiddenSize, int intermediateSize, int numHiddenLayers
     public static HfConfig read(Path file) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(file));
+            root = JSON.readTree(readJsonText(file));
         } catch (JacksonException e) {
             throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage());
         }

@@ -101,7 +101,7 @@ public final class HfModel implements AutoCloseable {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(index));
+            root = JSON.readTree(HfConfig.readJsonText(index));
         } catch (JacksonException e) {
             throw new IOException(index + ": not valid JSON: " + e.getOriginalMessage());
         }

@@ -4,6 +4,7 @@ import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
 import io.llama2j.tensor.F32Tensor;
 import io.llama2j.tensor.FloatTensor;
+import io.llama2j.tensor.Llama2cQ8Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -26,9 +26,16 @@ public record MetaParams(int dim, int nLayers, int nHeads, int nKvHeads, int mul
     static final int VOCAB_FROM_TOKENIZER = -1;
     public static final int LLAMA2_CONTEXT_LENGTH = 4096;
 
+    /** params.json is a few hundred bytes; anything far larger is not one (checked before reading it). */
+    static final long MAX_JSON_BYTES = 1L << 20;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static MetaParams read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_JSON_BYTES) {
+            throw new IOException(file + ": " + size + " bytes is too large for params.json (limit " + MAX_JSON_BYTES + ")");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file));

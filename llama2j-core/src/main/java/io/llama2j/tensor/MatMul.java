@@ -17,11 +17,7 @@ public final class MatMul {
     public static void matVec(Parallel parallel, FloatTensor w, float[] x, int xOffset,
                               float[] out, int outOffset, int rows, int cols) {
         int minRows = Math.max(1, MIN_PARALLEL_WORK / cols);
-        parallel.forRange(rows, minRows, (start, end) -> {
-            for (int r = start; r < end; r++) {
-                out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
-            }
-        });
+        parallel.forRange(rows, minRows, (start, end) -> w.matVecRows(start, end, cols, x, xOffset, out, outOffset));
     }
 
     /**

@@ -124,7 +124,16 @@ final class BpeEncoder {
 
     /** Appends the ids of {@code text} (no BOS/EOS) to {@code out}. */
     void encode(String text, IdBuffer out) {
-        char[] s = normalize(text).toCharArray();
+        int first = out.size();
+        encodeNormalized(normalize(text).toCharArray(), out);
+        if (!vocabulary.byteFallback()) {
+            // SentencePiece merges a run of unknown pieces into one UNK (sentencepiece_processor.cc
+            // PopulateSentencePieceText) so that the decoder sees one unknown span.
+            out.collapseRuns(first, vocabulary.unkId());
+        }
+    }
+
+    private void encodeNormalized(char[] s, IdBuffer out) {
         if (s.length == 0) return;
         if (segmentCache == null) {
             encodeRange(s, 0, s.length, out);

@@ -16,6 +16,20 @@ final class IdBuffer {
         ids[size++] = id;
     }
 
+    int size() {
+        return size;
+    }
+
+    /** Replaces every run of consecutive {@code id}s from index {@code from} on by a single one. */
+    void collapseRuns(int from, int id) {
+        int write = from;
+        for (int read = from; read < size; read++) {
+            if (ids[read] == id && write > from && ids[write - 1] == id) continue;
+            ids[write++] = ids[read];
+        }
+        size = write;
+    }
+
     int[] toArray() {
         return Arrays.copyOf(ids, size);
     }

@@ -26,6 +26,8 @@ public final class Llama2cTokenizerReader {
     private static final String EXPORTED_BOS = "\n<s>\n";
     private static final String EXPORTED_EOS = "\n</s>\n";
     private static final int HEADER_BYTES = 4;
+    private static final String NOT_A_TOKENIZER_HINT = " (is this a llama2.c model checkpoint? Its vocabulary is a"
+            + " separate tokenizer.bin)";
     private static final int ENTRY_HEADER_BYTES = 8;
     /** Longer than any piece a SentencePiece trainer writes (Llama 2: 27 bytes); guards detection. */
     private static final int MAX_PLAUSIBLE_TOKEN_LENGTH = 1 << 16;
@@ -70,7 +72,7 @@ public final class Llama2cTokenizerReader {
             if (length <= 0 || length > maxTokenLength || length > in.remaining()) {
                 throw new TokenizerFormatException(source + ": piece " + id + " has length " + length
                         + ", expected 1.." + maxTokenLength + " (max_token_length) with " + in.remaining()
-                        + " bytes left");
+                        + " bytes left" + (id <= EOS_ID ? NOT_A_TOKENIZER_HINT : ""));
             }
             String text;
             try {

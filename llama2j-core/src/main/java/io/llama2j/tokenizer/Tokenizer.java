@@ -80,7 +80,11 @@ public final class Tokenizer {
         int first = firstNonWhitespace(bytes);
         if (first < 0) throw new TokenizerFormatException(source + ": the file is empty");
         if (bytes[first] == '{') return TokenizerJsonReader.parse(bytes, source);
-        if (bytes[0] == PROTOBUF_PIECES_TAG) return SentencePieceModelReader.parse(bytes, source);
+        // A ModelProto starts with a non-empty piece: tag 0x0A, then a length > 0. A tokenizer.bin
+        // whose max_token_length is 10 also starts with 0x0A, followed by zero bytes.
+        if (bytes[0] == PROTOBUF_PIECES_TAG && bytes.length > 1 && bytes[1] != 0) {
+            return SentencePieceModelReader.parse(bytes, source);
+        }
         if (Llama2cTokenizerReader.looksLikeLlama2c(bytes)) return Llama2cTokenizerReader.parse(bytes, source);
         throw new TokenizerFormatException(source + ": not a tokenizer file: expected GGUF magic, a JSON object, "
                 + "a SentencePiece model (first byte 0x0A) or a llama2.c tokenizer.bin; found first bytes "

@@ -70,6 +70,30 @@ class GgufConversionTest {
         }
     }
 
+    /** ggml-org's stories260K.gguf was converted from the same llama2.c weights: ours must match it byte for byte. */
+    @Test
+    void llama2cStories260kConvertsToTheTensorsAndVocabularyOfGgmlOrgsGguf() throws Exception {
+        Path out = dir.resolve("stories260K.gguf");
+        try (SourceModel s = ModelReaders.open(TestData.file("stories260K.bin"), TestData.file("tok512.model"))) {
+            ModelConverter.convert(s, out, to(ModelFormat.GGUF, null));
+        }
+        try (GgufFile ours = GgufFile.open(out); GgufFile theirs = GgufFile.open(TestData.file("stories260K.gguf"))) {
+            for (var mine : ours.tensors()) {
+                var info = theirs.tensorInfo(mine.name());
+                assertThat(mine.shape()).as(mine.name()).containsExactly(info.shape());
+                assertThat(ours.tensorData(mine).mismatch(theirs.tensorData(info))).as(mine.name() + " bytes").isEqualTo(-1L);
+            }
+            // theirs also stores output.weight, a copy of token_embd.weight; ours ties them
+            assertThat(ours.tensors()).hasSize(theirs.tensors().size() - 1);
+            assertThat(ours.getStringArray("tokenizer.ggml.tokens")).containsExactly(theirs.getStringArray("tokenizer.ggml.tokens"));
+            assertThat(ours.getFloatArray("tokenizer.ggml.scores")).containsExactly(theirs.getFloatArray("tokenizer.ggml.scores"));
+            for (String key : List.of("llama.embedding_length", "llama.feed_forward_length", "llama.attention.head_count_kv",
+                    "llama.rope.dimension_count", "llama.attention.layer_norm_rms_epsilon")) {
+                assertThat(ours.metadata().get(key)).as(key).isEqualTo(theirs.metadata().get(key));
+            }
+        }
+    }
+
     /** llama-quantize --pure made the reference files from the same F32 master; our quantizers match it. */
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0", "F16", "BF16"})

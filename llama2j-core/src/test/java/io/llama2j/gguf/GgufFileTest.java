@@ -29,6 +29,19 @@ class GgufFileTest {
     }
 
     @Test
+    void aTensorOfATypeWithoutKernelIsRejectedNamingFileTensorAndType() throws Exception {
+        Path p = dir.resolve("q5_0.gguf");
+        new GgufWriter().addTensor("blk.0.attn_q.weight", GgmlType.Q5_0, new long[]{32},
+                java.lang.foreign.MemorySegment.ofArray(new byte[GgmlType.Q5_0.bytesPerBlock()])).write(p);
+        try (GgufFile gguf = GgufFile.open(p)) {
+            assertThat(gguf.tensorInfo("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q5_0);
+            assertThatThrownBy(() -> gguf.tensor("blk.0.attn_q.weight"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("q5_0.gguf").hasMessageContaining("blk.0.attn_q.weight").hasMessageContaining("Q5_0");
+        }
+    }
+
+    @Test
     void version2FilesReadLikeVersion3() throws Exception {
         try (GgufFile gguf = GgufFile.open(fileWithVersion(2))) {
             assertThat(gguf.version()).isEqualTo(2);

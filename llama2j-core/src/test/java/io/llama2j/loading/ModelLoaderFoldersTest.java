@@ -25,31 +25,35 @@ class ModelLoaderFoldersTest {
     private final LlamaWeights weights = RandomLlama.weights(config, 21, false);
 
     @Test
-    void huggingFaceFolderLoadsWithItsTokenizer() throws IOException {
+    void huggingFaceFolderLoadsWithItsTokenizer() throws Exception {
         HfModelWriter.write(dir, config, weights, SafetensorsDType.F32, TestData.file("tok512.model"), false);
-        LoadedModel m = ModelLoader.load(dir, null);
-        assertThat(m.format()).isEqualTo(ModelFormat.HF_FOLDER);
-        assertThat(m.config()).isEqualTo(config);
-        assertThat(m.tokenizer().vocabSize()).isEqualTo(512);
-        RandomLlama.assertSameWeights(weights, m.weights(), 0f);
+        try (LoadedModel m = ModelLoader.load(dir, null)) {
+            assertThat(m.format()).isEqualTo(ModelFormat.HF_FOLDER);
+            assertThat(m.config()).isEqualTo(config);
+            assertThat(m.tokenizer().vocabSize()).isEqualTo(512);
+            RandomLlama.assertSameWeights(weights, m.weights(), 0f);
+        }
     }
 
     @Test
-    void metaFolderLoadsWithTheTokenizerOfItsParent() throws IOException {
+    void metaFolderLoadsWithTheTokenizerOfItsParent() throws Exception {
         Path model = dir.resolve("llama-2-tiny");
         MetaCheckpointWriter.write(model, config, weights, 2, GgmlType.F32, null);
         java.nio.file.Files.copy(TestData.file("tok512.model"), dir.resolve("tokenizer.model"));
-        LoadedModel m = ModelLoader.load(model, null);
-        assertThat(m.format()).isEqualTo(ModelFormat.META_FOLDER);
-        assertThat(m.tokenizer().vocabSize()).isEqualTo(512);
-        RandomLlama.assertSameWeights(weights, m.weights(), 0f);
+        try (LoadedModel m = ModelLoader.load(model, null)) {
+            assertThat(m.format()).isEqualTo(ModelFormat.META_FOLDER);
+            assertThat(m.tokenizer().vocabSize()).isEqualTo(512);
+            RandomLlama.assertSameWeights(weights, m.weights(), 0f);
+        }
     }
 
     @Test
-    void aFolderWithoutTokenizerAsksForOne() throws IOException {
+    void aFolderWithoutTokenizerAsksForOne() throws Exception {
         HfModelWriter.write(dir, config, weights, SafetensorsDType.F32, null, false);
         assertThatThrownBy(() -> ModelLoader.load(dir, null)).isInstanceOf(IOException.class)
                 .hasMessageContaining("no tokenizer.model or tokenizer.json");
-        assertThat(ModelLoader.loadWeightsOnly(dir).config()).isEqualTo(config);
+        try (LoadedModel m = ModelLoader.loadWeightsOnly(dir)) {
+            assertThat(m.config()).isEqualTo(config);
+        }
     }
 }

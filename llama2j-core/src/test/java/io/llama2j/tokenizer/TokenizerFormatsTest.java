@@ -90,6 +90,15 @@ class TokenizerFormatsTest {
     }
 
     @Test
+    void aTokenizerBinWhoseMaxLengthIsTenIsNotMistakenForProtobuf(@TempDir Path dir) throws Exception {
+        byte[] bin = Files.readAllBytes(TestData.file("tok512.bin"));
+        bin[0] = 10; // max_token_length 10 (tok512's longest piece has 7 bytes): first byte 0x0A
+        Path file = dir.resolve("tokenizer.bin");
+        Files.write(file, bin);
+        assertThat(Tokenizer.load(file).vocabSize()).isEqualTo(512);
+    }
+
+    @Test
     void loadAcceptsAFolderWithTokenizerModelOrJson(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("tokenizer.json");
         TokenizerJsonWriter.write(SentencePieceModelReader.read(TestData.file("tok512.model")), json);

@@ -114,10 +114,12 @@ class TokenizerTest {
     }
 
     @Test
-    void withoutByteFallbackAnUnknownCharacterBecomesUnk() {
+    void withoutByteFallbackARunOfUnknownCharactersBecomesOneUnk() {
         Tokenizer t = vocabulary(PLAIN, "a", -1, PieceType.NORMAL);
         assertThat(t.encode("a\u00e9a", false, false)).containsExactly(1, 0, 1);
         assertThat(t.decode(t.encode("a\u00e9a", false, false))).isEqualTo("a \u2047 a");
+        // A run of unknown characters is one UNK, as SentencePiece gives it.
+        assertThat(t.encode("a\u00e9\u00e8\u00ea", false, false)).containsExactly(1, 0);
     }
 
     @Test

@@ -47,9 +47,7 @@ public final class AttentionOps {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= t; s++) {
                         int kBase = (b * seqLen + s) * kvDim + kvOffset;
-                        float score = 0f;
-                        for (int i = 0; i < headSize; i++) score += q[qBase + i] * k[kBase + i];
-                        score *= scale;
+                        float score = VectorMath.dot(q, qBase, k, kBase, headSize) * scale;
                         p[pBase + s] = score;
                         max = Math.max(max, score);
                     }
@@ -66,7 +64,7 @@ public final class AttentionOps {
                         float weight = p[pBase + s] * inverse;
                         p[pBase + s] = weight;
                         int vBase = (b * seqLen + s) * kvDim + kvOffset;
-                        for (int i = 0; i < headSize; i++) out[outBase + i] += weight * v[vBase + i];
+                        VectorMath.axpy(weight, v, vBase, out, outBase, headSize);
                     }
                 }
             }
@@ -97,21 +95,18 @@ public final class AttentionOps {
                         float weightedSum = 0f; // Σ_s p[t, s] dp[t, s]
                         for (int s = 0; s <= t; s++) {
                             int vBase = (b * seqLen + s) * kvDim + kvOffset;
-                            float d = 0f;
-                            for (int i = 0; i < headSize; i++) d += dout[qBase + i] * v[vBase + i];
+                            float d = VectorMath.dot(dout, qBase, v, vBase, headSize);
                             dp[s] = d;
                             weightedSum += p[pBase + s] * d;
                             float weight = p[pBase + s];
-                            for (int i = 0; i < headSize; i++) dv[vBase + i] += weight * dout[qBase + i];
+                            VectorMath.axpy(weight, dout, qBase, dv, vBase, headSize);
                         }
                         java.util.Arrays.fill(dq, qBase, qBase + headSize, 0f);
                         for (int s = 0; s <= t; s++) {
                             float dScore = p[pBase + s] * (dp[s] - weightedSum) * scale;
                             int kBase = (b * seqLen + s) * kvDim + kvOffset;
-                            for (int i = 0; i < headSize; i++) {
-                                dq[qBase + i] += dScore * k[kBase + i];
-                                dk[kBase + i] += dScore * q[qBase + i];
-                            }
+                            VectorMath.axpy(dScore, k, kBase, dq, qBase, headSize);
+                            VectorMath.axpy(dScore, q, qBase, dk, kBase, headSize);
                         }
                     }
                 }

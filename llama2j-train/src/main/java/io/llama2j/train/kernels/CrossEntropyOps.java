@@ -22,14 +22,17 @@ public final class CrossEntropyOps {
                 int base = t * vocab;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int i = 0; i < vocab; i++) max = Math.max(max, logits[base + i]);
+                float targetLogit = logits[base + targets[t]] - max;
                 double sum = 0;
-                for (int i = 0; i < vocab; i++) sum += Math.exp(logits[base + i] - max);
-                double logSumExp = max + Math.log(sum);
-                losses[t] = (float) (logSumExp - logits[base + targets[t]]);
-                float weight = mask[t] * scale;
-                for (int i = 0; i < vocab; i++) {
-                    logits[base + i] = weight * (float) Math.exp(logits[base + i] - logSumExp);
+                for (int i = 0; i < vocab; i++) { // one exp per logit: e_i = exp(z_i - max) kept in place
+                    float e = (float) Math.exp(logits[base + i] - max);
+                    logits[base + i] = e;
+                    sum += e;
                 }
+                losses[t] = (float) (Math.log(sum) - targetLogit); // logsumexp(z) - z_target, both shifted by max
+                float weight = mask[t] * scale;
+                float toProbability = (float) (weight / sum);
+                for (int i = 0; i < vocab; i++) logits[base + i] *= toProbability;
                 logits[base + targets[t]] -= weight;
             }
         });

@@ -1,7 +1,8 @@
-package io.llama2j.llama2c;
+package io.llama2j.tensor;
 
-import io.llama2j.tensor.FloatTensor;
-import io.llama2j.tensor.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -56,8 +57,19 @@ public final class Llama2cQ8Tensor extends FloatTensor {
             long group = i / groupSize;
             long groupEnd = Math.min(end, (group + 1) * groupSize);
             int xi = xOffset + (int) (i - offset);
+            long j = i;
             float groupSum = 0f;
-            for (long j = i; j < groupEnd; j++, xi++) {
+            if (Vectors.ENABLED) {
+                // L int8 values widened to L float lanes per step, as Q8_0Tensor does
+                FloatVector lanes = FloatVector.zero(Vectors.F);
+                for (; j + Vectors.L <= groupEnd; j += Vectors.L, xi += Vectors.L) {
+                    FloatVector q = (FloatVector) ByteVector.fromMemorySegment(Vectors.B, values, j, Vectors.LE)
+                            .convertShape(VectorOperators.B2F, Vectors.F, 0);
+                    lanes = q.fma(FloatVector.fromArray(Vectors.F, x, xi), lanes);
+                }
+                groupSum = lanes.reduceLanes(VectorOperators.ADD);
+            }
+            for (; j < groupEnd; j++, xi++) {
                 groupSum += values.get(ValueLayout.JAVA_BYTE, j) * x[xi];
             }
             sum += groupSum * scales.getAtIndex(FLOAT_LE, group);

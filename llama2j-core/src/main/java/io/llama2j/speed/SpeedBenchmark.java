@@ -1,4 +1,4 @@
-package io.llama2j.bench;
+package io.llama2j.speed;
 
 import io.llama2j.model.InferenceState;
 import io.llama2j.model.Llama;
