@@ -138,6 +138,9 @@ class BatchGenerationTest {
                     row.getAs("completion_tokens").toString(), row.getAs("finish_reason")}).as(id).containsExactly(want);
         }
         assertThat(rows.get("p-5").<Integer>getAs("completion_tokens")).isLessThanOrEqualTo(7);
+        // local mode: the driver JVM is the one executor, which loaded the model once for every task
+        assertThat(io.llama2j.spark.ModelCache.holds(model)).isTrue();
+        assertThat(io.llama2j.spark.ModelCache.size()).isEqualTo(1);
     }
 
     @Test
