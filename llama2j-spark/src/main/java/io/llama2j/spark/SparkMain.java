@@ -106,6 +106,9 @@ public final class SparkMain {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             if (partitions != null && partitions < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--partitions must be at least 1");
+            if (!overwrite && java.nio.file.Files.exists(output)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "the output " + output + " already exists; give --overwrite to replace it");
+            }
             DataFormat in = inputFormat != null ? inputFormat : DataFormat.of(input);
             DataFormat out = outputFormat != null ? outputFormat : formatOrJsonl(output);
             SparkSession spark = session(master, "llama2j generate");
