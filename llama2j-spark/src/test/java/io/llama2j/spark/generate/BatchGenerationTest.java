@@ -107,11 +107,18 @@ class BatchGenerationTest {
         return map;
     }
 
-    @ParameterizedTest(name = "{0} partition(s)")
+    @ParameterizedTest(name = "{0} partition(s); JSONL input for 1, Parquet for 3")
     @ValueSource(ints = {1, 3})
     void seededRowsEqualTheGeneratorWhateverThePartitioning(int partitions) throws IOException {
         GenerationJobSettings s = settings(42);
-        Dataset<Row> input = spark.read().json(jsonl(seededRequests().toArray(String[]::new)).toString()).repartition(partitions);
+        Dataset<Row> input = spark.read().json(jsonl(seededRequests().toArray(String[]::new)).toString());
+        if (partitions > 1) {
+            // the same requests from a Parquet table (messages as array<struct<content, role>>)
+            Path parquet = dir.resolve("requests.parquet");
+            input.write().parquet(parquet.toString());
+            input = io.llama2j.spark.DataFormat.of(parquet).read(spark, parquet);
+        }
+        input = input.repartition(partitions);
         Path out = dir.resolve("out");
         BatchGeneration.generate(input, s).write().parquet(out.toString());
         Map<String, Row> rows = byId(spark.read().parquet(out.toString()).collectAsList());
