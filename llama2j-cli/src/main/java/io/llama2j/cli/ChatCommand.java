@@ -7,6 +7,7 @@ import io.llama2j.generate.StopReason;
 import io.llama2j.loading.LoadedModel;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.InferenceState;
+import io.llama2j.lora.PeftAdapterFiles;
 import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
 import io.llama2j.sampling.SamplerConfig;
@@ -58,6 +59,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Option(names = "--lora", description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), applied unmerged.")
+    Path lora;
+
     @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
     Integer threads;
 
@@ -77,7 +81,7 @@ public final class ChatCommand implements Callable<Integer> {
         try (LoadedModel m = ModelLoader.load(model, tokenizer);
              Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             int contextLength = context != null ? context : m.config().contextLength();
-            Llama llama = new Llama(m.config(), m.weights(), parallel);
+            Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
             InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
             ChatSession session = new ChatSession(llama, new ChatFormat(m.tokenizer()), state, system, m.tokenizer().eosId());
             Sampler sampler = new Sampler(samplerConfig, m.config().vocabSize());

@@ -1,5 +1,6 @@
 package io.llama2j.cli;
 
+import io.llama2j.hub.ModelResolver;
 import io.llama2j.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,7 +36,7 @@ final class DetokenizeCommand implements Callable<Integer> {
             String stdin = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
             words = List.of(stdin.replaceAll("[\\[\\],]", " ").trim().split("\\s+"));
         }
-        Tokenizer tokenizer = Tokenizer.load(model);
+        Tokenizer tokenizer = Tokenizer.load(ModelResolver.resolve(model));
         int[] parsed = words.stream().filter(w -> !w.isBlank()).mapToInt(DetokenizeCommand::parseId).toArray();
         spec.commandLine().getOut().println(tokenizer.decode(parsed));
         spec.commandLine().getOut().flush();

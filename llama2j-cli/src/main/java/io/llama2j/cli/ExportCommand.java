@@ -1,10 +1,9 @@
 package io.llama2j.cli;
 
 import io.llama2j.tensor.GgmlType;
-import io.llama2j.tokenizer.Tokenizer;
+import io.llama2j.convert.ModelConverter;
 import io.llama2j.train.Checkpoint;
 import io.llama2j.train.ModelParameters;
-import io.llama2j.train.export.ExportFormat;
 import io.llama2j.train.export.ModelExport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +21,7 @@ import java.util.concurrent.Callable;
  * {@code llama2j export --checkpoint run/ --tokenizer tok512.model --format gguf --type Q8_0 -o model.gguf}
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Export a trained model (checkpoint.bin of llama2j pretrain) for inference.")
+        description = "Export a trained model (checkpoint.bin of llama2j pretrain) for inference, through llama2j convert's writers.")
 public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -33,10 +32,10 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-z", "--tokenizer"}, required = true, description = "The tokenizer the training data was prepared with.")
     Path tokenizer;
 
-    @Option(names = "--format", defaultValue = "gguf", description = "gguf, hf or llama2c (default ${DEFAULT-VALUE}).")
+    @Option(names = "--format", defaultValue = "gguf", description = "gguf, hf (safetensors), llama2c or meta (default ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--type", defaultValue = "F32", description = "Weight type: F32, F16 (gguf, hf) or Q8_0 (gguf) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--type", defaultValue = "F32", description = "Weight type: F32, F16, BF16, or Q8_0 / Q4_0 for gguf (default ${DEFAULT-VALUE}).")
     String type;
 
     @Option(names = {"-o", "--output"}, required = true, description = "Output file (gguf, llama2c) or folder (hf).")
@@ -52,9 +51,9 @@ public final class ExportCommand implements Callable<Integer> {
         try {
             storage = GgmlType.valueOf(type.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown --type " + type + "; expected F32, F16 or Q8_0");
+            throw new IllegalArgumentException("unknown --type " + type + "; expected F32, F16, BF16, Q8_0 or Q4_0");
         }
-        var notes = ModelExport.export(params, Tokenizer.load(tokenizer), tokenizer, ExportFormat.parse(format), storage, output);
+        var notes = ModelExport.export(params, tokenizer, ModelConverter.parseFormat(format), storage, output);
         var err = spec.commandLine().getErr();
         notes.forEach(n -> err.println("export: note: " + n));
         err.println(String.format(Locale.ROOT, "export: step %d model (%,d parameters) written to %s", c.step(), params.size(), output));

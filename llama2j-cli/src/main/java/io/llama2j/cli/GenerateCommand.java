@@ -6,6 +6,7 @@ import io.llama2j.generate.Generator;
 import io.llama2j.loading.LoadedModel;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.InferenceState;
+import io.llama2j.lora.PeftAdapterFiles;
 import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
 import io.llama2j.sampling.SamplerConfig;
@@ -63,6 +64,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "Stop when the text contains this string (repeatable).")
     List<String> stops = List.of();
 
+    @Option(names = "--lora", description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), applied unmerged.")
+    Path lora;
+
     @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
     Integer threads;
 
@@ -92,7 +96,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void run(LoadedModel m, SamplerConfig samplerConfig) {
+    private void run(LoadedModel m, SamplerConfig samplerConfig) throws java.io.IOException {
         int[] ids = promptIds != null ? parseIds(promptIds)
                 : prompt != null ? m.tokenizer().encode(prompt, true, false)
                 : new int[]{m.tokenizer().bosId()};
@@ -101,7 +105,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
-            Llama llama = new Llama(m.config(), m.weights(), parallel);
+            Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
             Generator generator = new Generator(llama);
             GenerationSettings settings = new GenerationSettings(tokens, m.stopTokenIds(), stops, null);
             for (int run = 0; run < repeat; run++) {

@@ -44,6 +44,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", description = "Requests that may wait for a slot before 429 (default: ${DEFAULT-VALUE}).")
     int queue = ServerConfig.DEFAULT_QUEUE;
 
+    @Option(names = "--lora", description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), applied unmerged.")
+    Path lora;
+
     @Option(names = "--model-id", description = "The id clients use in \"model\" (default: the file name without extension).")
     String modelId;
 
@@ -51,7 +54,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig config = new ServerConfig(host, port, parallel, queue, apiKey, ServerConfig.DEFAULT_DRAIN_TIMEOUT,
                 Scheduler.Config.DEFAULT_PREFILL_CHUNK, ServerConfig.DEFAULT_MAX_BODY_BYTES);
-        EngineModel served = EngineModel.load(model, tokenizer, contextLength, modelId);
+        EngineModel served = EngineModel.load(model, tokenizer, contextLength, modelId, lora);
         LlamaServer server = LlamaServer.start(served, config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

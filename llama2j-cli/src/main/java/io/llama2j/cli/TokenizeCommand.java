@@ -1,5 +1,6 @@
 package io.llama2j.cli;
 
+import io.llama2j.hub.ModelResolver;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -66,7 +67,7 @@ final class TokenizeCommand implements Callable<Integer> {
         if ((jsonl || chat) && text != null) {
             throw new IllegalArgumentException((jsonl ? "--jsonl" : "--chat") + " reads stdin; do not give TEXT");
         }
-        Tokenizer tokenizer = Tokenizer.load(model);
+        Tokenizer tokenizer = Tokenizer.load(ModelResolver.resolve(model));
         PrintWriter out = spec.commandLine().getOut();
         if (!jsonl && !chat) {
             String input = text != null ? text : new String(System.in.readAllBytes(), StandardCharsets.UTF_8);

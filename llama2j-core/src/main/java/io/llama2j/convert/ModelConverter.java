@@ -92,7 +92,7 @@ public final class ModelConverter {
     }
 
     /** The requested type, or the source's own when the output can store it, else F32. */
-    static GgmlType storageType(SourceModel source, Options options) {
+    public static GgmlType storageType(SourceModel source, Options options) {
         GgmlType requested = options.type();
         boolean plainOnly = options.format() != ModelFormat.GGUF;
         if (requested != null) {

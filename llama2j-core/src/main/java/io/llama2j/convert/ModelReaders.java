@@ -1,5 +1,6 @@
 package io.llama2j.convert;
 
+import io.llama2j.hub.ModelResolver;
 import io.llama2j.hf.HfModel;
 import io.llama2j.llama2c.Llama2cCheckpoint;
 import io.llama2j.loading.ModelFormat;
@@ -18,7 +19,8 @@ public final class ModelReaders {
      * @param path      a .gguf or llama2.c file, a Hugging Face folder (or its model.safetensors), or a Meta folder
      * @param tokenizer a tokenizer file that overrides the one found with the model, or null
      */
-    public static SourceModel open(Path path, Path tokenizer) throws IOException {
+    public static SourceModel open(Path pathOrReference, Path tokenizer) throws IOException {
+        Path path = ModelResolver.resolve(pathOrReference); // "OWNER/REPO[/FILE]" after llama2j pull
         if (!Files.exists(path)) throw new IOException(path + ": no such file or folder");
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".safetensors")
                 && path.toAbsolutePath().getParent() != null && HfModel.isModelFolder(path.toAbsolutePath().getParent())) {

@@ -3,6 +3,7 @@ package io.llama2j.loading;
 import io.llama2j.gguf.GgufModel;
 import io.llama2j.gguf.GgufModelLoader;
 import io.llama2j.hf.HfModel;
+import io.llama2j.hub.ModelResolver;
 import io.llama2j.llama2c.Llama2cCheckpoint;
 import io.llama2j.meta.MetaCheckpoint;
 import io.llama2j.model.LlamaConfig;
@@ -20,7 +21,8 @@ import java.nio.file.Path;
  * The one entry point that opens a model whatever its format: {@link #detect} looks at the
  * content (never the file name), {@link #load} dispatches in one switch. A new format is a new
  * {@link ModelFormat} constant and a new case here. The tokenizer is loaded with the model and
- * checked against its vocabulary size.
+ * checked against its vocabulary size. A model may also be named "OWNER/REPO[/FILE]" after
+ * {@code llama2j pull}; {@link ModelResolver} finds it in the cache.
  */
 public final class ModelLoader {
     private ModelLoader() {}
@@ -46,7 +48,9 @@ public final class ModelLoader {
         return load(model, null, false);
     }
 
-    private static LoadedModel load(Path model, Path tokenizerOrNull, boolean withTokenizer) throws IOException {
+    private static LoadedModel load(Path modelOrReference, Path tokenizerOrNull, boolean withTokenizer) throws IOException {
+        // "OWNER/REPO[/FILE]" names a model pulled from the Hugging Face hub into the cache.
+        Path model = ModelResolver.resolve(modelOrReference);
         ModelFormat format = detect(model);
         return switch (format) {
             case LLAMA2C -> {

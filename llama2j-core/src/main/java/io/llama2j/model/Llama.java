@@ -1,5 +1,7 @@
 package io.llama2j.model;
 
+import io.llama2j.lora.LoraAdapter;
+import io.llama2j.lora.LoraTarget;
 import io.llama2j.tensor.FloatArrays;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.MatMul;
@@ -17,6 +19,8 @@ import io.llama2j.tensor.Parallel;
  * </pre>
  * Prompt tokens go through in batches (one matrix-matrix product per weight); generation passes
  * one token at a time. A Llama is immutable and may serve several {@link InferenceState}s.
+ * With a LoRA adapter (Hu et al. 2021) each adapted projection becomes W·x + (α/r)·B·(A·x), the
+ * adapter added right after the projection's product, without merging it into W.
  */
 public final class Llama {
     private final LlamaConfig config;
@@ -27,6 +31,8 @@ public final class Llama {
     private final float[][] attentionNorm;
     private final float[][] ffnNorm;
     private final float[] outputNorm;
+    /** The LoRA adapter beside the projections, or null. */
+    private final LoraAdapter lora;
 
     /** A model that runs its loops on the shared thread pool. */
     public Llama(LlamaConfig config, LlamaWeights weights) {
@@ -34,7 +40,14 @@ public final class Llama {
     }
 
     public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel) {
+        this(config, weights, parallel, null);
+    }
+
+    /** A model whose projections carry {@code lora} (null: none). */
+    public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora) {
         weights.validate(config, "model");
+        if (lora != null) lora.validate(config, "LoRA adapter");
+        this.lora = lora;
         this.config = config;
         this.weights = weights;
         this.parallel = parallel;
@@ -58,6 +71,9 @@ public final class Llama {
 
     public LlamaWeights weights() { return weights; }
 
+    /** The LoRA adapter applied beside the projections, or null. */
+    public LoraAdapter lora() { return lora; }
+
     /** A fresh state with the model's full context length. */
     public InferenceState newState() { return new InferenceState(config); }
 
@@ -78,6 +94,11 @@ public final class Llama {
         float[][] all = new float[tokens.length][];
         forward(s, tokens, all);
         return all;
+    }
+
+    /** out (count, rows) += (α/r)·B·(A·in): the LoRA path of one projection, when adapted. */
+    private void lora(LoraTarget target, int layer, float[] in, float[] out, int count) {
+        if (lora != null) lora.addTo(parallel, target, layer, in, out, count);
     }
 
     private void forward(InferenceState s, int[] tokens, float[][] allLogits) {
@@ -112,9 +133,9 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
             for (int t = 0; t < count; t++) RmsNorm.apply(s.xb, t * dim, s.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, w.wq()[l], s.xb, s.q, count, dim, dim);
-            MatMul.matMul(parallel, w.wk()[l], s.xb, s.k, count, kvDim, dim);
-            MatMul.matMul(parallel, w.wv()[l], s.xb, s.v, count, kvDim, dim);
+            MatMul.matMul(parallel, w.wq()[l], s.xb, s.q, count, dim, dim); lora(LoraTarget.Q, l, s.xb, s.q, count);
+            MatMul.matMul(parallel, w.wk()[l], s.xb, s.k, count, kvDim, dim); lora(LoraTarget.K, l, s.xb, s.k, count);
+            MatMul.matMul(parallel, w.wv()[l], s.xb, s.v, count, kvDim, dim); lora(LoraTarget.V, l, s.xb, s.v, count);
 
             // RoPE on queries and keys, then keys and values into the cache at their positions
             for (int t = 0; t < count; t++) {
@@ -128,18 +149,18 @@ public final class Llama {
 
             // xb2 = causal multi-head attention; x += Wo xb2
             Attention.apply(parallel, c, s, l, firstPosition, count);
-            MatMul.matMul(parallel, w.wo()[l], s.xb2, s.xb, count, dim, dim);
+            MatMul.matMul(parallel, w.wo()[l], s.xb2, s.xb, count, dim, dim); lora(LoraTarget.O, l, s.xb2, s.xb, count);
             FloatArrays.addInPlace(s.x, 0, s.xb, 0, count * dim);
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
             for (int t = 0; t < count; t++) RmsNorm.apply(s.xb, t * dim, s.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, w.w1()[l], s.xb, s.hb, count, hidden, dim);
-            MatMul.matMul(parallel, w.w3()[l], s.xb, s.hb2, count, hidden, dim);
+            MatMul.matMul(parallel, w.w1()[l], s.xb, s.hb, count, hidden, dim); lora(LoraTarget.GATE, l, s.xb, s.hb, count);
+            MatMul.matMul(parallel, w.w3()[l], s.xb, s.hb2, count, hidden, dim); lora(LoraTarget.UP, l, s.xb, s.hb2, count);
             for (int i = 0; i < count * hidden; i++) {
                 float gate = s.hb[i];
                 s.hb[i] = gate / (1f + (float) Math.exp(-gate)) * s.hb2[i]; // silu(gate) * up
             }
-            MatMul.matMul(parallel, w.w2()[l], s.hb, s.xb, count, dim, hidden);
+            MatMul.matMul(parallel, w.w2()[l], s.hb, s.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, s.hb, s.xb, count);
             FloatArrays.addInPlace(s.x, 0, s.xb, 0, count * dim);
         }
 

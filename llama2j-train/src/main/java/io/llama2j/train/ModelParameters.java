@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * <p>Weight decay applies to matrices and embeddings (as nanoGPT and llama2.c do: every
  * parameter with two dimensions), never to the RMSNorm gains.
  */
-public final class ModelParameters {
+public final class ModelParameters implements TrainableParameters {
     private final LlamaConfig config;
     private final boolean tiedEmbeddings;
     private final float[] values;

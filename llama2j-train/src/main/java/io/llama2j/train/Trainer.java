@@ -2,6 +2,7 @@ package io.llama2j.train;
 
 import io.llama2j.tensor.Parallel;
 import io.llama2j.train.data.BatchLoader;
+import io.llama2j.train.data.BatchSource;
 import io.llama2j.train.data.TokenDataset;
 import io.llama2j.train.optim.AdamW;
 import io.llama2j.train.optim.LearningRateSchedule;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The one training loop (nanoGPT train.py; pretraining now, SFT and reward models later with
@@ -36,43 +38,64 @@ public final class Trainer {
 
     private final ModelParameters params;
     private final TrainerConfig config;
-    private final TokenDataset trainData;
-    private final TokenDataset validationData;
+    /** What the optimizer updates: {@code params}, or an adapter's parameters. */
+    private final TrainableParameters trained;
+    private final Supplier<BatchSource> validation;
+    private final String title;
     private final Path outDir;
     private final Parallel parallel;
     private final PrintStream progress;
     private final TrainingModel model;
     private final AdamW optimizer;
-    private final BatchLoader loader;
+    private final BatchSource loader;
     private int step;
     private volatile boolean stopRequested;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    /** A fresh run, or a resumed one when {@code resumeFrom} is not null. */
+    /** A fresh pretraining run on token shards, or a resumed one when {@code resumeFrom} is not null. */
     public Trainer(ModelParameters params, TrainerConfig config, TokenDataset trainData, TokenDataset validationData,
                    Path outDir, Parallel parallel, PrintStream progress, Checkpoint resumeFrom) {
         if (trainData.vocabSize() != params.config().vocabSize()) {
             throw new IllegalArgumentException("the data was tokenized with a vocabulary of " + trainData.vocabSize()
                     + " tokens but the model has " + params.config().vocabSize());
         }
+        this(params, params, null, config, new BatchLoader(trainData, config.batch(), config.seqLen(), config.seed()),
+                validationData == null ? null
+                        : () -> new BatchLoader(validationData, config.batch(), config.seqLen(), config.seed()),
+                "pretrain", outDir, parallel, progress, resumeFrom);
+    }
+
+    /**
+     * A run over any batches (SFT: packed sequences with an answer-only loss mask) that updates
+     * {@code trained}: the model itself, or an adapter's parameters with the model frozen (then
+     * {@code adapter} is attached beside the model's projections).
+     *
+     * @param validation fresh validation batches in a fixed order at every evaluation, or null
+     * @param title      what the plot calls the run (pretrain, sft, ...)
+     */
+    public Trainer(ModelParameters params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
+                   BatchSource train, Supplier<BatchSource> validation, String title, Path outDir, Parallel parallel,
+                   PrintStream progress, Checkpoint resumeFrom) {
         this.params = params;
+        this.trained = trained;
         this.config = config;
-        this.trainData = trainData;
-        this.validationData = validationData;
+        this.validation = validation;
+        this.title = title;
         this.outDir = outDir;
         this.parallel = parallel;
         this.progress = progress;
         this.model = new TrainingModel(params, config.batch(), config.seqLen(), parallel);
-        this.optimizer = new AdamW(config.optimizer(), params);
-        this.loader = new BatchLoader(trainData, config.batch(), config.seqLen(), config.seed());
+        model.attach(adapter);
+        this.optimizer = new AdamW(config.optimizer(), trained);
+        this.loader = train;
         if (resumeFrom != null) {
-            if (resumeFrom.parameters().length != params.size()) {
+            if (resumeFrom.parameters().length != trained.size()) {
                 throw new IllegalArgumentException("checkpoint has " + resumeFrom.parameters().length
-                        + " parameters, the model " + params.size());
+                        + " parameters, the run trains " + trained.size());
             }
-            System.arraycopy(resumeFrom.parameters(), 0, params.values(), 0, params.size());
-            System.arraycopy(resumeFrom.firstMoment(), 0, optimizer.firstMoment(), 0, params.size());
-            System.arraycopy(resumeFrom.secondMoment(), 0, optimizer.secondMoment(), 0, params.size());
+            System.arraycopy(resumeFrom.parameters(), 0, trained.values(), 0, trained.size());
+            System.arraycopy(resumeFrom.firstMoment(), 0, optimizer.firstMoment(), 0, trained.size());
+            System.arraycopy(resumeFrom.secondMoment(), 0, optimizer.secondMoment(), 0, trained.size());
             optimizer.restore(resumeFrom.optimizerUpdates());
             loader.seek(resumeFrom.loaderPosition());
             this.step = resumeFrom.step();
@@ -129,11 +152,11 @@ public final class Trainer {
                 micro.add(b);
                 maskedTokens += b.maskedTokens();
             }
-            params.zeroGradients();
+            trained.zeroGradients();
             double lossSum = 0;
             float scale = (float) (1.0 / Math.max(1.0, maskedTokens));
             for (TokenBatch b : micro) lossSum += model.forwardBackward(b, scale);
-            double gradNorm = optimizer.step(parallel, params.values(), params.gradients(), lr);
+            double gradNorm = optimizer.step(parallel, trained.values(), trained.gradients(), lr);
             trainLoss = lossSum / Math.max(1.0, maskedTokens);
             step++;
 
@@ -146,7 +169,7 @@ public final class Trainer {
                     step, config.steps(), trainLoss, lr, gradNorm, tokensPerSecond, duration(eta));
 
             boolean last = step == config.steps();
-            if (validationData != null && (last || (config.evalEvery() > 0 && step % config.evalEvery() == 0))) {
+            if (validation != null && (last || (config.evalEvery() > 0 && step % config.evalEvery() == 0))) {
                 validationLoss = validationLoss();
                 log.validation(step, validationLoss);
                 progress.printf(Locale.ROOT, "step %d | validation loss %.4f%n", step, validationLoss);
@@ -166,10 +189,10 @@ public final class Trainer {
 
     /** Mean loss over a fixed set of validation windows (the same at every evaluation). */
     public double validationLoss() {
-        BatchLoader validation = new BatchLoader(validationData, config.batch(), config.seqLen(), config.seed());
+        BatchSource batches = validation.get();
         double sum = 0, tokens = 0;
         for (int i = 0; i < config.evalBatches(); i++) {
-            TokenBatch b = validation.next();
+            TokenBatch b = batches.next();
             sum += model.loss(b);
             tokens += b.maskedTokens();
         }
@@ -178,12 +201,12 @@ public final class Trainer {
 
     public void saveCheckpoint() throws IOException {
         new Checkpoint(params.config(), params.tiedEmbeddings(), config, step, loader.position(), optimizer.updates(),
-                params.values(), optimizer.firstMoment(), optimizer.secondMoment()).write(outDir.resolve(Checkpoint.FILE_NAME));
+                trained.values(), optimizer.firstMoment(), optimizer.secondMoment()).write(outDir.resolve(Checkpoint.FILE_NAME));
     }
 
     private String plotTitle() {
         var c = params.config();
-        return String.format(Locale.ROOT, "llama2j pretrain: dim %d, %d layers, %d heads (%d kv), vocab %d; %d tokens/step",
+        return String.format(Locale.ROOT, "llama2j " + title + ": dim %d, %d layers, %d heads (%d kv), vocab %d; %d tokens/step",
                 c.dim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize(), config.tokensPerStep());
     }
 

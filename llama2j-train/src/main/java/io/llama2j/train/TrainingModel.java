@@ -24,6 +24,8 @@ import io.llama2j.train.kernels.SwiGluOps;
  * until the trainer zeroes them. Activation buffers are planned once for the batch shape.
  */
 public final class TrainingModel {
+    /** Elements below which an elementwise loop stays on one thread. */
+    private static final int MIN_PARALLEL_ELEMENTS = 1 << 15;
     private final LlamaConfig config;
     private final ModelParameters params;
     private final Parallel parallel;
@@ -32,6 +34,10 @@ public final class TrainingModel {
     private final AttentionOps attention;
     /** Every weight matrix transposed ([in, out] at the matrix's own offset) for the forward's products. */
     private final float[] transposed;
+    /** Adapter beside every projection (LoRA), or null. */
+    private ProjectionAdapter adapter;
+    /** True inside forwardBackward (adapter dropout on), false for evaluation forwards. */
+    private boolean training;
 
     public TrainingModel(ModelParameters params, int batch, int seqLen, Parallel parallel) {
         this.config = params.config();
@@ -53,6 +59,9 @@ public final class TrainingModel {
 
     public ModelParameters parameters() { return params; }
 
+    /** Attaches {@code adapter} beside every projection (null detaches); see {@link ProjectionAdapter}. */
+    public void attach(ProjectionAdapter adapter) { this.adapter = adapter; }
+
     /** Bytes of activation memory for a batch shape (before allocating it). */
     public static long activationBytes(LlamaConfig c, int batch, int seqLen) { return Activations.bytes(c, batch, seqLen); }
 
@@ -62,7 +71,12 @@ public final class TrainingModel {
      * step), so that accumulated micro-batches give the gradient of the step's mean loss.
      */
     public double forwardBackward(TokenBatch batch, float scale) {
-        forward(batch);
+        training = true;
+        try {
+            forward(batch);
+        } finally {
+            training = false;
+        }
         double loss = CrossEntropyOps.forwardBackward(parallel, a.logits, batch.targets(), batch.mask(),
                 a.tokens, config.vocabSize(), scale, a.tokenLosses);
         backward(batch);
@@ -171,13 +185,17 @@ public final class TrainingModel {
     private void linear(float[] out, float[] in, ParameterTensor weight) {
         Gemm.multiply(parallel, in, 0, false, transposed, weight.offset(), out, 0,
                 a.tokens, weight.rows(), weight.columns(), false);
+        if (adapter != null) adapter.forward(weight, in, out, a.tokens, training);
     }
 
     /** dIn (N, cols) (+)= dOut (N, rows) · W and dW += dOutᵀ · in, for out = in · Wᵀ. */
     private void linearBackward(float[] dIn, boolean accumulate, float[] dOut, float[] in, ParameterTensor weight) {
         int rows = weight.rows(), cols = weight.columns();
         Gemm.multiply(parallel, dOut, 0, false, params.values(), weight.offset(), dIn, 0, a.tokens, cols, rows, accumulate);
-        Gemm.multiply(parallel, dOut, 0, true, in, 0, params.gradients(), weight.offset(), rows, cols, a.tokens, true);
+        if (adapter == null || adapter.trainsBase()) {
+            Gemm.multiply(parallel, dOut, 0, true, in, 0, params.gradients(), weight.offset(), rows, cols, a.tokens, true);
+        }
+        if (adapter != null) adapter.backward(weight, dOut, in, dIn, a.tokens);
     }
 
     private void transposeWeights() {
@@ -188,7 +206,7 @@ public final class TrainingModel {
     }
 
     private void add(float[] out, float[] x, float[] y, int n) {
-        parallel.forRange(n, 1 << 15, (first, end) -> {
+        parallel.forRange(n, MIN_PARALLEL_ELEMENTS, (first, end) -> {
             for (int i = first; i < end; i++) out[i] = x[i] + y[i];
         });
     }

@@ -65,9 +65,16 @@ public final class EngineModel implements ServedModel, AutoCloseable {
      * @param id            the id clients send as "model"; null for the file name without extension
      */
     public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id) throws IOException {
+        return load(model, tokenizerOrNull, contextLength, id, null);
+    }
+
+    /** As {@link #load(Path, Path, Integer, String)}, with a PEFT LoRA adapter folder applied unmerged (null: none). */
+    public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id, Path loraOrNull) throws IOException {
         LoadedModel loaded = ModelLoader.load(model, tokenizerOrNull);
         Tokenizer tokenizer = loaded.tokenizer();
-        Llama llama = new Llama(loaded.config(), loaded.weights());
+        io.llama2j.lora.LoraAdapter lora = loraOrNull == null ? null
+                : io.llama2j.lora.PeftAdapterFiles.read(loraOrNull, loaded.config());
+        Llama llama = new Llama(loaded.config(), loaded.weights(), io.llama2j.tensor.Parallel.shared(), lora);
         EngineModel served = new EngineModel(id != null ? id : defaultId(model), llama, tokenizer,
                 contextLength != null ? contextLength : loaded.config().contextLength(), loaded.stopTokenIds());
         served.weightsOwner = loaded;

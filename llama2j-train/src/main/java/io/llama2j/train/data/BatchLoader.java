@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * (seed, d), so a loader resumed at draw d continues exactly where an uninterrupted one would.
  * Each window of seqLen + 1 tokens gives inputs [s, s + seqLen) and targets [s + 1, s + seqLen].
  */
-public final class BatchLoader {
+public final class BatchLoader implements BatchSource {
     private final TokenDataset data;
     private final int batch, seqLen;
     private final long seed;

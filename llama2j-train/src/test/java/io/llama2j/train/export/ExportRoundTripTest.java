@@ -5,6 +5,7 @@ import io.llama2j.gguf.GgufModel;
 import io.llama2j.gguf.GgufModelLoader;
 import io.llama2j.hf.HfModel;
 import io.llama2j.llama2c.Llama2cCheckpoint;
+import io.llama2j.loading.ModelFormat;
 import io.llama2j.model.Llama;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
@@ -42,15 +43,15 @@ class ExportRoundTripTest {
 
     @ParameterizedTest(name = "{0} {1}, tied {2}")
     @CsvSource({"GGUF, F32, false", "GGUF, F32, true", "GGUF, F16, false", "GGUF, Q8_0, false",
-            "HF, F32, false", "HF, F16, true", "LLAMA2C, F32, false", "LLAMA2C, F32, true"})
-    void exportedModelsRunInTheInferenceEngineWithTheTrainingForwardsLogits(ExportFormat format, GgmlType type, boolean tied)
+            "HF_FOLDER, F32, false", "HF_FOLDER, F16, true", "LLAMA2C, F32, false", "LLAMA2C, F32, true"})
+    void exportedModelsRunInTheInferenceEngineWithTheTrainingForwardsLogits(ModelFormat format, GgmlType type, boolean tied)
             throws Exception {
         Path tokenizerFile = TestData.file("tok512.model");
         Tokenizer tokenizer = Tokenizer.load(tokenizerFile);
         LlamaConfig config = new LlamaConfig(64, 96, 2, 4, 2, tokenizer.vocabSize(), 16, 1e-5f, 10000f);
         ModelParameters trained = ModelParameters.initialized(config, tied, new ModelInit(0.2, 9));
-        Path out = dir.resolve(format == ExportFormat.HF ? "hf" : "model." + format.name().toLowerCase());
-        ModelExport.export(trained, tokenizer, tokenizerFile, format, type, out);
+        Path out = dir.resolve(format == ModelFormat.HF_FOLDER ? "hf" : "model." + format.name().toLowerCase());
+        ModelExport.export(trained, tokenizerFile, format, type, out);
 
         try (AutoCloseable resources = open(format, out)) {
             LlamaConfig readConfig = loadedConfig;
@@ -83,7 +84,7 @@ class ExportRoundTripTest {
     private LlamaConfig loadedConfig;
     private LlamaWeights loadedWeights;
 
-    private AutoCloseable open(ExportFormat format, Path out) throws Exception {
+    private AutoCloseable open(ModelFormat format, Path out) throws Exception {
         switch (format) {
             case GGUF -> {
                 GgufModel m = GgufModelLoader.load(out);
@@ -92,7 +93,7 @@ class ExportRoundTripTest {
                 loadedWeights = m.weights();
                 return m;
             }
-            case HF -> {
+            case HF_FOLDER -> {
                 HfModel m = HfModel.open(out);
                 assertThat(m.tokenizer()).isNotNull();
                 loadedConfig = m.config();
