@@ -28,6 +28,8 @@ import picocli.CommandLine.Command;
                 PerplexityCommand.class,
                 EvalCommand.class,
                 PullCommand.class,
+                SparkGenerateCommand.class,
+                SparkPrepareCommand.class,
         })
 public final class Main {
 

@@ -50,22 +50,45 @@ public record DatasetPreparer(Tokenizer tokenizer, double validationFraction, in
     /** Encodes every input (files, or folders of .txt/.jsonl files) into shards in {@code outDir}. */
     public Summary prepare(List<Path> inputs, Path outDir) throws IOException {
         List<Path> files = expand(inputs);
+        return write(inputs, files, outDir, sink -> {
+            for (Path file : files) {
+                forEachDocument(file, text -> {
+                    String stripped = text.strip();
+                    if (!stripped.isEmpty()) sink.accept(tokenizer.encode(stripped, true, false));
+                });
+            }
+        });
+    }
+
+    /** The encoded documents of a corpus, in corpus order (so that encoding can run elsewhere, e.g. on Spark). */
+    @FunctionalInterface
+    public interface EncodedDocuments {
+        /** Hands each document's ids (stripped, non-empty, encoded with BOS and without EOS) to {@code sink}, in order. */
+        void forEach(Consumer<int[]> sink) throws IOException;
+    }
+
+    /**
+     * Writes the shards and the summary of already-encoded documents: the second half of
+     * {@link #prepare}, for callers that encode in parallel. {@code files} are the expanded
+     * inputs ({@link #expand}), recorded in the summary.
+     */
+    public Summary write(List<Path> inputs, List<Path> files, Path outDir, EncodedDocuments encoded) throws IOException {
         Files.createDirectories(outDir);
         ShardSink train = new ShardSink(outDir, TokenDataset.TRAIN);
         ShardSink validation = new ShardSink(outDir, TokenDataset.VALIDATION);
         long[] documents = {0};
-        for (Path file : files) {
-            forEachDocument(file, text -> {
-                String stripped = text.strip();
-                if (stripped.isEmpty()) return;
+        try {
+            encoded.forEach(ids -> {
                 long i = documents[0]++;
                 boolean held = Math.floor((i + 1) * validationFraction) > Math.floor(i * validationFraction);
                 try {
-                    (held ? validation : train).add(tokenizer.encode(stripped, true, false));
+                    (held ? validation : train).add(ids);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
         train.flush();
         validation.flush();
@@ -83,7 +106,8 @@ public record DatasetPreparer(Tokenizer tokenizer, double validationFraction, in
         return summary;
     }
 
-    private static List<Path> expand(List<Path> inputs) throws IOException {
+    /** The .txt and .jsonl files of {@code inputs} (files, or folders walked in sorted order). */
+    public static List<Path> expand(List<Path> inputs) throws IOException {
         List<Path> files = new ArrayList<>();
         for (Path p : inputs) {
             if (Files.isDirectory(p)) {
@@ -104,7 +128,8 @@ public record DatasetPreparer(Tokenizer tokenizer, double validationFraction, in
 
     private static boolean isText(Path p) { return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".txt"); }
 
-    private static void forEachDocument(Path file, Consumer<String> sink) throws IOException {
+    /** Hands each raw document of {@code file} (a JSONL line's "text", or a paragraph of a .txt file) to {@code sink}. */
+    public static void forEachDocument(Path file, Consumer<String> sink) throws IOException {
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             if (isJsonl(file)) {
                 String line;

@@ -1,0 +1,48 @@
+package io.llama2j.spark;
+
+import io.llama2j.loading.LoadedModel;
+import io.llama2j.loading.ModelLoader;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One loaded (memory-mapped) model per executor JVM and path: every task of the executor shares
+ * it, so a model is read once however many partitions and task attempts run there. Models live
+ * as long as the JVM (executors are short-lived; the mapping is read-only and shared by the OS
+ * page cache).
+ */
+public final class ModelCache {
+    private record Key(String model, String tokenizer) {}
+
+    private static final ConcurrentHashMap<Key, LoadedModel> MODELS = new ConcurrentHashMap<>();
+
+    private ModelCache() {}
+
+    /** The model at {@code model} with {@code tokenizer} (null: the model's own), loaded on first use. */
+    public static LoadedModel get(String model, String tokenizer) {
+        Key key = new Key(Path.of(model).toAbsolutePath().normalize().toString(),
+                tokenizer == null ? null : Path.of(tokenizer).toAbsolutePath().normalize().toString());
+        return MODELS.computeIfAbsent(key, k -> {
+            try {
+                return ModelLoader.load(Path.of(k.model()), k.tokenizer() == null ? null : Path.of(k.tokenizer()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load model " + k.model() + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /** How many models this JVM holds (for tests of the once-per-JVM property). */
+    public static int size() {
+        return MODELS.size();
+    }
+
+    /** Whether this JVM already holds the model at {@code model}. */
+    public static boolean holds(String model) {
+        String path = Path.of(Objects.requireNonNull(model)).toAbsolutePath().normalize().toString();
+        return MODELS.keySet().stream().anyMatch(k -> k.model().equals(path));
+    }
+}
