@@ -1,5 +1,6 @@
 package io.llama2j.cli;
 
+import io.llama2j.chat.InfillFormat;
 import io.llama2j.generate.GenerationResult;
 import io.llama2j.generate.GenerationSettings;
 import io.llama2j.generate.Generator;
@@ -55,6 +56,15 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt-ids", description = "Prompt as token ids, e.g. \"1 403 407\" (instead of -p).")
     String promptIds;
 
+    @Option(names = "--infill-prefix", description = "Code Llama fill-in-the-middle: the code before the gap (with --infill-suffix, instead of -p).")
+    String infillPrefix;
+
+    @Option(names = "--infill-suffix", description = "Code Llama fill-in-the-middle: the code after the gap; generation stops at <EOT>.")
+    String infillSuffix;
+
+    @Option(names = "--suffix-first", description = "Infill in suffix-prefix-middle order (<PRE> <SUF>{suffix} <MID> {prefix}).")
+    boolean suffixFirst;
+
     @Option(names = {"-n", "--tokens"}, defaultValue = "256", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
     int tokens;
 
@@ -86,6 +96,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (prompt != null && promptIds != null) {
             throw new ParameterException(spec.commandLine(), "use either -p/--prompt or --prompt-ids, not both");
         }
+        validateInfillOptions();
         if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, found " + threads);
         if (tokens < 0) throw new ParameterException(spec.commandLine(), "-n must be >= 0, found " + tokens);
         if (repeat < 1) throw new ParameterException(spec.commandLine(), "--repeat must be at least 1, found " + repeat);
@@ -96,10 +107,31 @@ public final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
+    private void validateInfillOptions() {
+        boolean infill = infillPrefix != null || infillSuffix != null;
+        if (infill && (infillPrefix == null || infillSuffix == null)) {
+            throw new ParameterException(spec.commandLine(), "--infill-prefix and --infill-suffix go together, found only "
+                    + (infillPrefix != null ? "--infill-prefix" : "--infill-suffix"));
+        }
+        if (infill && (prompt != null || promptIds != null)) {
+            throw new ParameterException(spec.commandLine(), "use either --infill-prefix/--infill-suffix or "
+                    + (prompt != null ? "-p/--prompt" : "--prompt-ids") + ", not both");
+        }
+        if (suffixFirst && !infill) {
+            throw new ParameterException(spec.commandLine(), "--suffix-first needs --infill-prefix and --infill-suffix");
+        }
+    }
+
     private void run(LoadedModel m, SamplerConfig samplerConfig) throws java.io.IOException {
-        int[] ids = promptIds != null ? parseIds(promptIds)
+        InfillFormat infill = infillPrefix != null ? new InfillFormat(m.tokenizer()) : null;
+        int[] ids = infill != null ? infill.encode(infillPrefix, infillSuffix, suffixFirst)
+                : promptIds != null ? parseIds(promptIds)
                 : prompt != null ? m.tokenizer().encode(prompt, true, false)
                 : new int[]{m.tokenizer().bosId()};
+        // Meta's text_infilling stops at <EOT>; EOS (and the model's other stop ids) still end it too.
+        int[] stopTokenIds = infill == null ? m.stopTokenIds()
+                : java.util.stream.IntStream.concat(java.util.stream.IntStream.of(infill.endOfTextId()),
+                        Arrays.stream(m.stopTokenIds())).distinct().toArray();
         int contextLength = context != null ? context : Math.min(m.config().contextLength(), ids.length + tokens);
 
         PrintWriter out = spec.commandLine().getOut();
@@ -107,11 +139,12 @@ public final class GenerateCommand implements Callable<Integer> {
         try (Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
             Generator generator = new Generator(llama);
-            GenerationSettings settings = new GenerationSettings(tokens, m.stopTokenIds(), stops, null);
+            GenerationSettings settings = new GenerationSettings(tokens, stopTokenIds, stops, null);
             for (int run = 0; run < repeat; run++) {
                 boolean print = run == 0;
                 InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
-                StreamingDecoder decoder = m.tokenizer().streamingDecoder();
+                // the middle keeps its leading space (decode_infilling), unlike text after BOS
+                StreamingDecoder decoder = infill != null ? infill.middleDecoder() : m.tokenizer().streamingDecoder();
                 long cpuStart = processCpuNanos();
                 GenerationResult r = generator.generate(state, ids, new Sampler(samplerConfig, m.config().vocabSize()),
                         settings, decoder::accept, (id, text) -> {

@@ -83,4 +83,31 @@ class GenerateCommandTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("does not contain its tokenizer; pass one with -z").doesNotContain("\tat ");
     }
+
+    @Test
+    void infillOptionsMustComeAsAPairAndNotWithAPrompt() {
+        CliRun onlyPrefix = CliRun.of("generate", "-m", model, "-z", tokenizer, "--infill-prefix", "def f():");
+        assertThat(onlyPrefix.exitCode()).isEqualTo(2);
+        assertThat(onlyPrefix.err()).contains("--infill-prefix and --infill-suffix go together, found only --infill-prefix");
+        CliRun onlySuffix = CliRun.of("generate", "-m", model, "-z", tokenizer, "--infill-suffix", "return x");
+        assertThat(onlySuffix.err()).contains("found only --infill-suffix");
+        CliRun withPrompt = CliRun.of("generate", "-m", model, "-z", tokenizer, "--infill-prefix", "a", "--infill-suffix", "b",
+                "-p", "Once");
+        assertThat(withPrompt.exitCode()).isEqualTo(2);
+        assertThat(withPrompt.err()).contains("use either --infill-prefix/--infill-suffix or -p/--prompt, not both");
+        CliRun withIds = CliRun.of("generate", "-m", model, "-z", tokenizer, "--infill-prefix", "a", "--infill-suffix", "b",
+                "--prompt-ids", "1 2");
+        assertThat(withIds.err()).contains("or --prompt-ids, not both");
+        CliRun suffixFirstAlone = CliRun.of("generate", "-m", model, "-z", tokenizer, "--suffix-first", "-p", "Once");
+        assertThat(suffixFirstAlone.exitCode()).isEqualTo(2);
+        assertThat(suffixFirstAlone.err()).contains("--suffix-first needs --infill-prefix and --infill-suffix");
+    }
+
+    @Test
+    void infillingWithAVocabularyWithoutTheInfillPiecesNamesTheMissingPiece() {
+        CliRun r = CliRun.of("generate", "-m", model, "-z", tokenizer, "--infill-prefix", "a", "--infill-suffix", "b");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("llama2j generate: ").contains("no \"\u2581<PRE>\" piece")
+                .doesNotContain("Exception");
+    }
 }
