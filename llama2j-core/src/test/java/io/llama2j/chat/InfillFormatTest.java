@@ -1,10 +1,8 @@
 package io.llama2j.chat;
 
 import io.llama2j.TestData;
-import io.llama2j.tokenizer.PieceType;
 import io.llama2j.tokenizer.StreamingDecoder;
 import io.llama2j.tokenizer.Tokenizer;
-import io.llama2j.tokenizer.Vocabulary;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -19,28 +17,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * vocabulary plus the four infill pieces appended as in Code Llama's tokenizer.model (ids 32000+).
  */
 class InfillFormatTest {
-    private static final List<String> INFILL_PIECES = List.of(InfillFormat.PREFIX_PIECE, InfillFormat.MIDDLE_PIECE,
-            InfillFormat.SUFFIX_PIECE, InfillFormat.END_OF_TEXT_PIECE);
     private static Tokenizer llama2;
     private static Tokenizer codeLlama;
 
     @BeforeAll
     static void load() throws Exception {
         llama2 = Tokenizer.load(TestData.file("llama2-tokenizer.model"));
-        codeLlama = Tokenizer.of(withPieces(llama2.vocabulary(), INFILL_PIECES));
-    }
-
-    private static Vocabulary withPieces(Vocabulary v, List<String> added) {
-        int n = v.size();
-        String[] pieces = Arrays.copyOf(v.pieces(), n + added.size());
-        float[] scores = Arrays.copyOf(v.scores(), n + added.size());
-        PieceType[] types = Arrays.copyOf(v.types(), n + added.size());
-        for (int i = 0; i < added.size(); i++) {
-            pieces[n + i] = added.get(i);
-            types[n + i] = PieceType.CONTROL;
-        }
-        return new Vocabulary("code-llama-test", pieces, scores, types, v.unkId(), v.bosId(), v.eosId(),
-                v.normalization(), v.byteFallback(), v.unkSurface(), v.addBos());
+        codeLlama = Tokenizer.of(CodeLlamaVocabulary.of(llama2.vocabulary()));
     }
 
     private static List<String> pieces(int[] ids) {
@@ -101,7 +84,7 @@ class InfillFormatTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no \"▁<PRE>\" piece")
                 .hasMessageContaining("Code Llama");
-        Tokenizer withoutEot = Tokenizer.of(withPieces(llama2.vocabulary(), INFILL_PIECES.subList(0, 3)));
+        Tokenizer withoutEot = Tokenizer.of(CodeLlamaVocabulary.withPieces(llama2.vocabulary(), CodeLlamaVocabulary.INFILL_PIECES.subList(0, 3)));
         assertThatThrownBy(() -> new InfillFormat(withoutEot))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no \"▁<EOT>\" piece");
