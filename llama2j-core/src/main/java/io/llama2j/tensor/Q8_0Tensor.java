@@ -62,44 +62,4 @@ public final class Q8_0Tensor extends BlockTensor {
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
-
-    /**
-     * Four rows per pass: each block of x is loaded once for four rows, and the four rows' sums
-     * are independent accumulator chains.
-     */
-    @Override public void matVecRows(int rowStart, int rowEnd, int cols, float[] x, int xOffset, float[] out, int outOffset) {
-        if (!Vectors.ENABLED || L != BLOCK / 2) {
-            super.matVecRows(rowStart, rowEnd, cols, x, xOffset, out, outOffset);
-            return;
-        }
-        int blocks = cols / BLOCK;
-        long rowBytes = (long) blocks * BYTES;
-        int r = rowStart;
-        for (; r + 4 <= rowEnd; r += 4) {
-            long a0 = r * rowBytes, a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-            for (int b = 0; b < blocks; b++) {
-                int xi = xOffset + b * BLOCK;
-                FloatVector xLo = FloatVector.fromArray(F, x, xi);
-                FloatVector xHi = FloatVector.fromArray(F, x, xi + BLOCK / 2);
-                long o = (long) b * BYTES;
-                acc0 = blockDot(a0 + o, xLo, xHi, acc0);
-                acc1 = blockDot(a1 + o, xLo, xHi, acc1);
-                acc2 = blockDot(a2 + o, xLo, xHi, acc2);
-                acc3 = blockDot(a3 + o, xLo, xHi, acc3);
-            }
-            out[outOffset + r] = acc0.reduceLanes(VectorOperators.ADD);
-            out[outOffset + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-            out[outOffset + r + 2] = acc2.reduceLanes(VectorOperators.ADD);
-            out[outOffset + r + 3] = acc3.reduceLanes(VectorOperators.ADD);
-        }
-        for (; r < rowEnd; r++) out[outOffset + r] = dot((long) r * cols, x, xOffset, cols);
-    }
-
-    /** acc + d · (q[0..16) · xLo + q[16..32) · xHi) for the block at byte {@code at}. */
-    private FloatVector blockDot(long at, FloatVector xLo, FloatVector xHi, FloatVector acc) {
-        FloatVector lo = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2, LE).convertShape(VectorOperators.B2F, F, 0);
-        FloatVector hi = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2 + BLOCK / 2, LE).convertShape(VectorOperators.B2F, F, 0);
-        return hi.fma(xHi, lo.mul(xLo)).fma(FloatVector.broadcast(F, half(at)), acc);
-    }
 }
