@@ -4,13 +4,15 @@
 # llama.cpp's llama-bench interleaved (A B A B) when $LLAMA_BENCH points to one.
 # Usage: scripts/bench-speed.sh [MODELS_DIR] [THREADS]
 # Environment: VOCAB (tokenizer.model; default ../shared/testdata/llama2-tokenizer.model),
-#              LLAMA_BENCH (path to llama-bench), ROUNDS (A B rounds, default 2).
+#              LLAMA_BENCH (llama-bench; default /work/peers/llama.cpp/build/bin/llama-bench if built),
+#              ROUNDS (A B rounds on the 1.1B files, default 2).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 models=${1:-/work/peers/models}
 threads=${2:-2}
 vocab=${VOCAB:-$root/../shared/testdata/llama2-tokenizer.model}
 rounds=${ROUNDS:-2}
+if [ -z "${LLAMA_BENCH:-}" ] && [ -x /work/peers/llama.cpp/build/bin/llama-bench ]; then LLAMA_BENCH=/work/peers/llama.cpp/build/bin/llama-bench; fi
 mkdir -p "$models"
 
 synth() { # shape type
