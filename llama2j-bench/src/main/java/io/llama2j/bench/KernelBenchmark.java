@@ -39,16 +39,17 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code matMul}: {@link MatMul#matMul} of a batch of {@link #BATCH} tokens (prompt
  *       processing: the register-blocked GEMM).</li>
  * </ul>
- * The auxiliary counters give weight bytes read per second ({@code weightBytes}) and floating-
- * point operations per second ({@code flops}, 2 per multiply-add), to set next to the machine's
+ * Throughput mode: the score is operations per second, and the auxiliary counters give weight
+ * bytes read per second ({@code weightBytes}) and floating-point operations per second
+ * ({@code flops}, 2 per multiply-add) (AuxCounters are rates only in this mode), to set next to the machine's
  * peaks in /work/shared/docs/PEERS.md (one core: about 114 GFLOP/s fp32 FMA, about 23 GB/s).
  *
  * <p>Run: {@code java -jar llama2j-bench/target/benchmarks.jar KernelBenchmark}
  * (add {@code -p type=Q4_0} for one type).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)

@@ -34,17 +34,6 @@ public abstract class FloatTensor {
      */
     public abstract float dot(long offset, float[] x, int xOffset, int n);
 
-    /**
-     * out[outOffset + r] = Σ_c this[r · cols + c] · x[xOffset + c] for r in [rowStart, rowEnd): a
-     * slice of a matrix-vector product. The default is one {@link #dot} per row; storage types
-     * override it with kernels that multiply several rows per pass over x.
-     */
-    public void matVecRows(int rowStart, int rowEnd, int cols, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int r = rowStart; r < rowEnd; r++) {
-            out[outOffset + r] = dot((long) r * cols, x, xOffset, cols);
-        }
-    }
-
     /** Writes elements [offset, offset + n) as floats into {@code out} from {@code outOffset}. */
     public void dequantize(long offset, float[] out, int outOffset, int n) {
         for (int i = 0; i < n; i++) {

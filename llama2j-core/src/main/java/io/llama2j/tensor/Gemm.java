@@ -83,19 +83,22 @@ final class Gemm {
             a03 = w0.fma(v, a03); a13 = w1.fma(v, a13); a23 = w2.fma(v, a23); a33 = w3.fma(v, a33);
         }
         int o0 = t0 * rows + r0, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
-        out[o0] = sum(a00, p, p0, x, x0, c, cols); out[o0 + 1] = sum(a10, p, p1, x, x0, c, cols);
-        out[o0 + 2] = sum(a20, p, p2, x, x0, c, cols); out[o0 + 3] = sum(a30, p, p3, x, x0, c, cols);
-        out[o1] = sum(a01, p, p0, x, x1, c, cols); out[o1 + 1] = sum(a11, p, p1, x, x1, c, cols);
-        out[o1 + 2] = sum(a21, p, p2, x, x1, c, cols); out[o1 + 3] = sum(a31, p, p3, x, x1, c, cols);
-        out[o2] = sum(a02, p, p0, x, x2, c, cols); out[o2 + 1] = sum(a12, p, p1, x, x2, c, cols);
-        out[o2 + 2] = sum(a22, p, p2, x, x2, c, cols); out[o2 + 3] = sum(a32, p, p3, x, x2, c, cols);
-        out[o3] = sum(a03, p, p0, x, x3, c, cols); out[o3 + 1] = sum(a13, p, p1, x, x3, c, cols);
-        out[o3 + 2] = sum(a23, p, p2, x, x3, c, cols); out[o3 + 3] = sum(a33, p, p3, x, x3, c, cols);
+        out[o0] = a00.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x0, c, cols); out[o0 + 1] = a10.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x0, c, cols);
+        out[o0 + 2] = a20.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x0, c, cols); out[o0 + 3] = a30.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x0, c, cols);
+        out[o1] = a01.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x1, c, cols); out[o1 + 1] = a11.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x1, c, cols);
+        out[o1 + 2] = a21.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x1, c, cols); out[o1 + 3] = a31.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x1, c, cols);
+        out[o2] = a02.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x2, c, cols); out[o2 + 1] = a12.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x2, c, cols);
+        out[o2 + 2] = a22.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x2, c, cols); out[o2 + 3] = a32.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x2, c, cols);
+        out[o3] = a03.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x3, c, cols); out[o3 + 1] = a13.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x3, c, cols);
+        out[o3 + 2] = a23.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x3, c, cols); out[o3 + 3] = a33.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x3, c, cols);
     }
 
-    /** The lanes of acc plus the scalar tail [from, cols) of one row times one token. */
-    private static float sum(FloatVector acc, float[] p, int pRow, float[] x, int xRow, int from, int cols) {
-        float s = acc.reduceLanes(VectorOperators.ADD);
+    /**
+     * The scalar tail [from, cols) of one row times one token. (Reductions stay in the caller: a
+     * vector passed to a method C2 does not inline is boxed.)
+     */
+    private static float tail(float[] p, int pRow, float[] x, int xRow, int from, int cols) {
+        float s = 0f;
         for (int c = from; c < cols; c++) s += p[pRow + c] * x[xRow + c];
         return s;
     }

@@ -45,8 +45,15 @@ public final class Q8_0Tensor extends BlockTensor {
         for (int j = 0; j < BLOCK; j++) out[o + j] = data.get(Vectors.BYTE, at + 2 + j) * d;
     }
 
+    /**
+     * With 16 lanes (AVX-512) a block is two vectors; even and odd blocks go to two accumulators
+     * so that consecutive blocks do not wait on each other's multiply-add (the accumulator chain,
+     * not the arithmetic, bounded the one-accumulator loop). Written out, without vector-typed
+     * helpers: C2 boxes vectors passed to methods it does not inline.
+     */
     @Override public float dot(long offset, float[] x, int xOffset, int n) {
         if (!Vectors.ENABLED) return dotByBlocks(offset, x, xOffset, n);
+        if (L == BLOCK / 2) return dot16(offset, x, xOffset, n);
         FloatVector acc = FloatVector.zero(F);
         long first = offset / BLOCK;
         for (int b = 0; b < n / BLOCK; b++) {
@@ -63,43 +70,25 @@ public final class Q8_0Tensor extends BlockTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * Four rows per pass: each block of x is loaded once for four rows, and the four rows' sums
-     * are independent accumulator chains.
-     */
-    @Override public void matVecRows(int rowStart, int rowEnd, int cols, float[] x, int xOffset, float[] out, int outOffset) {
-        if (!Vectors.ENABLED || L != BLOCK / 2) {
-            super.matVecRows(rowStart, rowEnd, cols, x, xOffset, out, outOffset);
-            return;
+    private float dot16(long offset, float[] x, int xOffset, int n) {
+        FloatVector even = FloatVector.zero(F), odd = even;
+        long first = offset / BLOCK;
+        int blocks = n / BLOCK;
+        for (int b = 0; b < blocks; b += 2) {
+            long at = (first + b) * BYTES;
+            int xi = xOffset + b * BLOCK;
+            FloatVector lo = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hi = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2 + L, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s0 = hi.fma(FloatVector.fromArray(F, x, xi + L), lo.mul(FloatVector.fromArray(F, x, xi)));
+            even = s0.fma(FloatVector.broadcast(F, half(at)), even);
+            if (b + 1 == blocks) break;
+            long at1 = at + BYTES;
+            int xi1 = xi + BLOCK;
+            FloatVector lo1 = (FloatVector) ByteVector.fromMemorySegment(B, data, at1 + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hi1 = (FloatVector) ByteVector.fromMemorySegment(B, data, at1 + 2 + L, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s1 = hi1.fma(FloatVector.fromArray(F, x, xi1 + L), lo1.mul(FloatVector.fromArray(F, x, xi1)));
+            odd = s1.fma(FloatVector.broadcast(F, half(at1)), odd);
         }
-        int blocks = cols / BLOCK;
-        long rowBytes = (long) blocks * BYTES;
-        int r = rowStart;
-        for (; r + 4 <= rowEnd; r += 4) {
-            long a0 = r * rowBytes, a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-            for (int b = 0; b < blocks; b++) {
-                int xi = xOffset + b * BLOCK;
-                FloatVector xLo = FloatVector.fromArray(F, x, xi);
-                FloatVector xHi = FloatVector.fromArray(F, x, xi + BLOCK / 2);
-                long o = (long) b * BYTES;
-                acc0 = blockDot(a0 + o, xLo, xHi, acc0);
-                acc1 = blockDot(a1 + o, xLo, xHi, acc1);
-                acc2 = blockDot(a2 + o, xLo, xHi, acc2);
-                acc3 = blockDot(a3 + o, xLo, xHi, acc3);
-            }
-            out[outOffset + r] = acc0.reduceLanes(VectorOperators.ADD);
-            out[outOffset + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-            out[outOffset + r + 2] = acc2.reduceLanes(VectorOperators.ADD);
-            out[outOffset + r + 3] = acc3.reduceLanes(VectorOperators.ADD);
-        }
-        for (; r < rowEnd; r++) out[outOffset + r] = dot((long) r * cols, x, xOffset, cols);
-    }
-
-    /** acc + d · (q[0..16) · xLo + q[16..32) · xHi) for the block at byte {@code at}. */
-    private FloatVector blockDot(long at, FloatVector xLo, FloatVector xHi, FloatVector acc) {
-        FloatVector lo = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2, LE).convertShape(VectorOperators.B2F, F, 0);
-        FloatVector hi = (FloatVector) ByteVector.fromMemorySegment(B, data, at + 2 + BLOCK / 2, LE).convertShape(VectorOperators.B2F, F, 0);
-        return hi.fma(xHi, lo.mul(xLo)).fma(FloatVector.broadcast(F, half(at)), acc);
+        return even.add(odd).reduceLanes(VectorOperators.ADD);
     }
 }
