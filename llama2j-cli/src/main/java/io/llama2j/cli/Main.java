@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
                 PrepareCommand.class,
                 PretrainCommand.class,
                 ExportCommand.class,
+                RewardTrainCommand.class,
+                RewardScoreCommand.class,
+                DpoCommand.class,
         })
 public final class Main {
 
