@@ -23,6 +23,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -66,10 +67,10 @@ public final class RewardScoreCommand implements Callable<Integer> {
                     + c.model().vocabSize());
         }
         ChatFormat format = new ChatFormat(tok);
-        int seq = c.model().contextLength();
-        RewardModel model = new RewardModel(backbone, head, 1, seq, Parallel.shared());
-        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        int pairs = 0, wins = 0;
+        // Encode every line first, so the model is planned for the longest sequence, not the full context
+        List<ObjectNode> lines = new ArrayList<>();
+        List<EncodedDialog[]> encoded = new ArrayList<>();
+        int longest = 1;
         try (BufferedReader in = Files.newBufferedReader(data, StandardCharsets.UTF_8)) {
             String line;
             int number = 0;
@@ -80,21 +81,39 @@ public final class RewardScoreCommand implements Callable<Integer> {
                     JsonNode node = JSON.readTree(line);
                     if (node == null || !node.isObject()) throw new IllegalArgumentException("expected a JSON object");
                     var prompt = PreferenceData.prompt(node);
-                    ObjectNode result = (ObjectNode) node;
-                    if (node.has("response")) {
-                        result.put("score", score(model, format, prompt, PreferenceData.text(node, "response"), seq));
-                    } else {
-                        double chosen = score(model, format, prompt, PreferenceData.text(node, "chosen"), seq);
-                        double rejected = score(model, format, prompt, PreferenceData.text(node, "rejected"), seq);
-                        result.put("chosen_score", chosen).put("rejected_score", rejected).put("chosen_wins", chosen > rejected);
-                        pairs++;
-                        if (chosen > rejected) wins++;
+                    EncodedDialog[] responses = node.has("response")
+                            ? new EncodedDialog[] {PreferenceData.encodeResponse(format, prompt, PreferenceData.text(node, "response"))}
+                            : new EncodedDialog[] {PreferenceData.encodeResponse(format, prompt, PreferenceData.text(node, "chosen")),
+                                    PreferenceData.encodeResponse(format, prompt, PreferenceData.text(node, "rejected"))};
+                    for (EncodedDialog d : responses) {
+                        if (d.length() > c.model().contextLength()) {
+                            throw new IllegalArgumentException("prompt and response take " + d.length()
+                                    + " tokens, more than the model's context " + c.model().contextLength());
+                        }
+                        longest = Math.max(longest, d.length());
                     }
-                    out.println(JSON.writeValueAsString(result));
+                    lines.add((ObjectNode) node);
+                    encoded.add(responses);
                 } catch (java.io.IOException | IllegalArgumentException e) {
                     throw new IllegalArgumentException(data + ":" + number + ": " + e.getMessage(), e);
                 }
             }
+        }
+        RewardModel model = new RewardModel(backbone, head, 1, longest, Parallel.shared());
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        int pairs = 0, wins = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            ObjectNode result = lines.get(i);
+            EncodedDialog[] responses = encoded.get(i);
+            if (responses.length == 1) {
+                result.put("score", score(model, responses[0], longest));
+            } else {
+                double chosen = score(model, responses[0], longest), rejected = score(model, responses[1], longest);
+                result.put("chosen_score", chosen).put("rejected_score", rejected).put("chosen_wins", chosen > rejected);
+                pairs++;
+                if (chosen > rejected) wins++;
+            }
+            out.println(JSON.writeValueAsString(result));
         }
         out.flush();
         if (pairs > 0) err.printf(Locale.ROOT, "reward-score: chosen scored above rejected in %d of %d pairs (%.3f)%n", wins, pairs,
@@ -102,11 +121,7 @@ public final class RewardScoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static double score(RewardModel model, ChatFormat format, List<io.llama2j.chat.Message> prompt, String response, int seq) {
-        EncodedDialog d = PreferenceData.encodeResponse(format, prompt, response);
-        if (d.length() > seq) {
-            throw new IllegalArgumentException("prompt and response take " + d.length() + " tokens, more than the context " + seq);
-        }
+    private static double score(RewardModel model, EncodedDialog d, int seq) {
         int[] inputs = new int[seq];
         System.arraycopy(d.ids(), 0, inputs, 0, d.length());
         TokenBatch batch = new TokenBatch(1, seq, inputs, new int[seq], new float[seq]);
