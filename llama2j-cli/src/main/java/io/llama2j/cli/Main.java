@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 RewardTrainCommand.class,
                 RewardScoreCommand.class,
                 DpoCommand.class,
+                RejectionSampleCommand.class,
         })
 public final class Main {
 

@@ -59,6 +59,18 @@ class RlhfCommandsTest {
         assertThat(score.exitCode()).as(score.err()).isZero();
         assertThat(score.out().lines()).hasSize(16).allMatch(l -> l.contains("\"chosen_score\""));
         assertThat(figure(score.err(), "pairs \\(([0-9.]+)\\)")).isGreaterThanOrEqualTo(0.9);
+
+        // Rejection sampling with this reward model, twice: the second iteration pools with the first
+        Path prompts = dir.resolve("prompts.jsonl"), sft = dir.resolve("rs.jsonl");
+        Files.write(prompts, List.of("{\"prompt\":\"Tell me about the cat.\"}", "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me about the dog.\"}]}"));
+        for (int iteration = 1; iteration <= 2; iteration++) {
+            CliRun rs = CliRun.of("rejection-sample", "-m", model, "--reward", out.toString(), "--prompts", prompts.toString(),
+                    "-k", "3", "-n", "16", "--temperature", "1.0", "--seed", String.valueOf(iteration), "--out", sft.toString());
+            assertThat(rs.exitCode()).as(rs.err()).isZero();
+            assertThat(rs.err()).contains("iteration " + iteration);
+            assertThat(figure(rs.err(), "best-of-3 (-?[0-9.]+)")).isGreaterThanOrEqualTo(figure(rs.err(), "mean reward (-?[0-9.]+)"));
+        }
+        assertThat(Files.readAllLines(sft)).hasSize(2).allMatch(l -> l.contains("\"role\":\"assistant\"") && l.contains("\"reward\""));
     }
 
     @Test
