@@ -67,7 +67,11 @@ class Llama2cCheckpointTest {
         Llama2cCheckpoint back = Llama2cCheckpoint.load(file);
         assertThat(back.config()).isEqualTo(c);
         assertThat(back.weights().output()).isNotSameAs(back.weights().tokenEmbedding());
-        assertThat(logits(back.config(), back.weights(), 3, 1, 4)).containsExactly(logits(c, w, 3, 1, 4));
+        // Weights round-trip bit for bit; logits may differ in the last float bits because the
+        // Vector API's lane reductions may sum in another order over mapped and heap memory.
+        RandomLlama.assertSameWeights(w, back.weights(), 0f);
+        assertThat(logits(back.config(), back.weights(), 3, 1, 4))
+                .containsExactly(logits(c, w, 3, 1, 4), org.assertj.core.data.Offset.offset(1e-5f));
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.llama2j.train.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,11 +22,13 @@ final class VectorMath {
             for (; i + WIDE.length() <= n; i += WIDE.length()) {
                 acc = FloatVector.fromArray(WIDE, x, xOff + i).fma(FloatVector.fromArray(WIDE, y, yOff + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            // Lanes summed in a fixed order: reduceLanes(ADD) may use another order once C2 has
+            // compiled it than before, so a resumed run would not be bit-identical.
+            for (int k = 0; k < WIDE.length(); k++) sum += acc.lane(k);
         }
         if (i + NARROW.length() <= n) {
-            sum += FloatVector.fromArray(NARROW, x, xOff + i).mul(FloatVector.fromArray(NARROW, y, yOff + i))
-                    .reduceLanes(VectorOperators.ADD);
+            FloatVector tail = FloatVector.fromArray(NARROW, x, xOff + i).mul(FloatVector.fromArray(NARROW, y, yOff + i));
+            for (int k = 0; k < NARROW.length(); k++) sum += tail.lane(k);
             i += NARROW.length();
         }
         for (; i < n; i++) sum += x[xOff + i] * y[yOff + i];
