@@ -24,6 +24,8 @@ import io.llama2j.train.kernels.SwiGluOps;
  * until the trainer zeroes them. Activation buffers are planned once for the batch shape.
  */
 public final class TrainingModel {
+    /** Elements below which an elementwise loop stays on one thread. */
+    private static final int MIN_PARALLEL_ELEMENTS = 1 << 15;
     private final LlamaConfig config;
     private final ModelParameters params;
     private final Parallel parallel;
@@ -248,7 +250,7 @@ public final class TrainingModel {
     }
 
     private void add(float[] out, float[] x, float[] y, int n) {
-        parallel.forRange(n, 1 << 15, (first, end) -> {
+        parallel.forRange(n, MIN_PARALLEL_ELEMENTS, (first, end) -> {
             for (int i = first; i < end; i++) out[i] = x[i] + y[i];
         });
     }

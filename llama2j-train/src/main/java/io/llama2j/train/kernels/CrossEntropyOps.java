@@ -10,6 +10,9 @@ import io.llama2j.tensor.Parallel;
 public final class CrossEntropyOps {
     private CrossEntropyOps() {}
 
+    /** Logits below which rows are not split across threads. */
+    private static final int MIN_PARALLEL_ELEMENTS = 8192;
+
     /**
      * Replaces logits (rows, vocab) by scale · mask_t · ∂loss_t/∂z_t and returns Σ_t mask_t · loss_t.
      * {@code perToken} (rows), when not null, receives each token's unmasked loss.
@@ -17,7 +20,7 @@ public final class CrossEntropyOps {
     public static double forwardBackward(Parallel parallel, float[] logits, int[] targets, float[] mask,
                                          int rows, int vocab, float scale, float[] perToken) {
         float[] losses = perToken != null ? perToken : new float[rows];
-        parallel.forRange(rows, Math.max(1, 8192 / vocab), (first, end) -> {
+        parallel.forRange(rows, Math.max(1, MIN_PARALLEL_ELEMENTS / vocab), (first, end) -> {
             for (int t = first; t < end; t++) {
                 int base = t * vocab;
                 float max = Float.NEGATIVE_INFINITY;

@@ -156,11 +156,14 @@ public final class Gemm {
         c0.intoArray(c, cBase); c1.intoArray(c, cBase + n); c2.intoArray(c, cBase + 2 * n); c3.intoArray(c, cBase + 3 * n);
     }
 
+    /** Square blocks of a transpose: 32 × 32 floats, so reads and writes both stay in a few cache lines. */
+    static final int TRANSPOSE_TILE = 32;
+
     /** out[cols, rows] = in[rows, cols]ᵀ (the forward pass reads weights transposed). */
     public static void transpose(Parallel parallel, float[] in, int inOff, float[] out, int outOff, int rows, int cols) {
-        final int tile = 32;
+        final int tile = TRANSPOSE_TILE;
         int rowTiles = (rows + tile - 1) / tile;
-        parallel.forRange(rowTiles, Math.max(1, (1 << 16) / Math.max(1, tile * cols)), (first, end) -> {
+        parallel.forRange(rowTiles, Math.max(1, (int) (MIN_PARALLEL_FLOPS / Math.max(1, tile * cols))), (first, end) -> {
             for (int rt = first; rt < end; rt++) {
                 int r0 = rt * tile, r1 = Math.min(rows, r0 + tile);
                 for (int c0 = 0; c0 < cols; c0 += tile) {

@@ -12,10 +12,13 @@ import io.llama2j.tensor.Parallel;
 public final class RmsNormOps {
     private RmsNormOps() {}
 
+    /** Elements (rows × dim) below which rows are not split across threads. */
+    private static final int MIN_PARALLEL_ELEMENTS = 4096;
+
     /** y[t, :] = w ⊙ x[t, :] · r[t] for t < rows; r (rows) is kept for the backward. */
     public static void forward(Parallel parallel, float[] y, float[] x, float[] r, float[] w, int wOff,
                                int rows, int dim, float eps) {
-        parallel.forRange(rows, Math.max(1, 4096 / dim), (first, end) -> {
+        parallel.forRange(rows, Math.max(1, MIN_PARALLEL_ELEMENTS / dim), (first, end) -> {
             for (int t = first; t < end; t++) {
                 int base = t * dim;
                 float sumOfSquares = 0f;
@@ -30,7 +33,7 @@ public final class RmsNormOps {
     /** dx[t, :] += ∂/∂x and dw[:] += ∂/∂w of Σ dy ⊙ y, for the forward that kept r. */
     public static void backward(Parallel parallel, float[] dx, float[] dw, int dwOff, float[] dy, float[] x,
                                 float[] r, float[] w, int wOff, int rows, int dim) {
-        parallel.forRange(rows, Math.max(1, 4096 / dim), (first, end) -> {
+        parallel.forRange(rows, Math.max(1, MIN_PARALLEL_ELEMENTS / dim), (first, end) -> {
             for (int t = first; t < end; t++) {
                 int base = t * dim;
                 float rstd = r[t];

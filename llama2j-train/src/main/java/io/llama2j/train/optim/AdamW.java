@@ -14,6 +14,8 @@ import io.llama2j.train.ParameterTensor;
  * The moments are part of the state a checkpoint saves ({@link #firstMoment()}, {@link #secondMoment()}).
  */
 public final class AdamW {
+    /** Parameters below which the update stays on one thread. */
+    private static final int MIN_PARALLEL_ELEMENTS = 1 << 14;
     private final OptimizerConfig config;
     private final float[] m, v;
     /** 1 where the parameter takes weight decay, per element (norm gains are 0). */
@@ -72,7 +74,7 @@ public final class AdamW {
         float correction1 = (float) (1 - Math.pow(config.beta1(), updates));
         float correction2 = (float) (1 - Math.pow(config.beta2(), updates));
         float learningRate = (float) lr, decay = (float) config.weightDecay(), eps = (float) config.epsilon();
-        parallel.forRange(params.length, 1 << 14, (first, end) -> {
+        parallel.forRange(params.length, MIN_PARALLEL_ELEMENTS, (first, end) -> {
             for (int i = first; i < end; i++) {
                 float g = grads[i] * gradScale;
                 m[i] = b1 * m[i] + (1 - b1) * g;
