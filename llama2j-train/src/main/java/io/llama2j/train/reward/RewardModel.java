@@ -80,6 +80,32 @@ public final class RewardModel {
         return scores;
     }
 
+    /** The head applied at every position (N): a value model's V(s_t) for PPO. */
+    public double[] positionScores(TokenBatch batch) {
+        float[] hidden = model.finalHidden(batch);
+        double[] scores = new double[batch.tokens()];
+        for (int t = 0; t < scores.length; t++) scores[t] = head.apply(hidden, t * head.dim());
+        return scores;
+    }
+
+    /**
+     * {@link #positionScores}, then adds the gradients of a loss with dL/dV_t =
+     * {@code lossGradient.apply(values)[t]}. Returns the values.
+     */
+    public double[] positionForwardBackward(TokenBatch batch, java.util.function.Function<double[], double[]> lossGradient) {
+        float[] hidden = model.finalHidden(batch);
+        int dim = head.dim();
+        double[] values = new double[batch.tokens()];
+        for (int t = 0; t < values.length; t++) values[t] = head.apply(hidden, t * dim);
+        double[] dValues = lossGradient.apply(values);
+        float[] dHidden = new float[batch.tokens() * dim];
+        for (int t = 0; t < values.length; t++) {
+            if (dValues[t] != 0) head.backward(hidden, t * dim, dValues[t], dHidden, t * dim);
+        }
+        model.backwardFromFinalHidden(batch, dHidden);
+        return values;
+    }
+
     private static int position(int last, TokenBatch batch) {
         if (last < 0 || last >= batch.seqLen()) {
             throw new IllegalArgumentException("last position " + last + " outside a row of " + batch.seqLen() + " tokens");
