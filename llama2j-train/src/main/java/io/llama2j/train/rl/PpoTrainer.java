@@ -30,8 +30,8 @@ import java.util.SplittableRandom;
  *   held-out mean reward; stop after {@code patience} iterations without a better one (best policy kept)
  * </pre>
  * The reward model gives one scalar per sample, which is already a logit (the paper's scores are
- * sigmoids, hence its LOGIT), so the shaping here is WHITEN alone. Responses have a fixed length
- * ({@code responseLength}); the policy and the value model use constant LRs with the engine's AdamW.
+ * sigmoids, hence its LOGIT), so the shaping here is WHITEN alone. Prompts may differ in length (up to
+ * maxPromptLength); responses have a fixed length ({@code responseLength}, no stop at EOS); the policy and the value model use constant LRs with the engine's AdamW.
  */
 public final class PpoTrainer {
     /** A sample's reward: the reward model's score, or in tests a checkable rule. */
@@ -43,7 +43,7 @@ public final class PpoTrainer {
     private final ModelParameters policy;
     private final SequenceReward reward;
     private final PpoConfig config;
-    private final int promptLength, responseLength, seqLen;
+    private final int maxPromptLength, responseLength, seqLen;
     private final TrainingModel rolloutPolicy, rolloutReference, updatePolicy;
     private final RewardModel rolloutValue, updateValue;
     private final AdamW policyOptimizer, valueOptimizer, valueHeadOptimizer;
@@ -52,17 +52,17 @@ public final class PpoTrainer {
 
     public PpoTrainer(ModelParameters policy, ModelParameters reference, ModelParameters valueBackbone,
                       io.llama2j.train.reward.ScalarHead valueHead, SequenceReward reward, PpoConfig config,
-                      int promptLength, int responseLength, Parallel parallel, PrintStream progress) {
+                      int maxPromptLength, int responseLength, Parallel parallel, PrintStream progress) {
         if (policy == reference) throw new IllegalArgumentException("the PPO reference must be a separate, frozen copy of the policy");
-        if (promptLength <= 0 || responseLength <= 0) {
-            throw new IllegalArgumentException("prompt and response lengths must be positive, found " + promptLength + " and " + responseLength);
+        if (maxPromptLength <= 0 || responseLength <= 0) {
+            throw new IllegalArgumentException("prompt and response lengths must be positive, found " + maxPromptLength + " and " + responseLength);
         }
         this.policy = policy;
         this.reward = reward;
         this.config = config;
-        this.promptLength = promptLength;
+        this.maxPromptLength = maxPromptLength;
         this.responseLength = responseLength;
-        this.seqLen = promptLength + responseLength;
+        this.seqLen = maxPromptLength + responseLength;
         this.parallel = parallel;
         this.progress = progress;
         this.rolloutPolicy = new TrainingModel(policy, config.batch(), seqLen, parallel);
@@ -84,7 +84,8 @@ public final class PpoTrainer {
                                  double heldOutReward) {}
 
     /** A batch of generated responses with their rewards and per-token log-probs. */
-    public record Rollout(TokenBatch tokens, int[][] responses, double[] scores, float[] logProbs, float[] referenceLogProbs) {
+    public record Rollout(TokenBatch tokens, int[] promptLengths, int[][] responses, double[] scores, float[] logProbs,
+                          float[] referenceLogProbs) {
         public double meanScore() {
             double s = 0;
             for (double x : scores) s += x;
@@ -132,6 +133,12 @@ public final class PpoTrainer {
                     config.batch(), config.miniBatch()));
         }
         System.arraycopy(bestPolicy, 0, policy.values(), 0, policy.size());
+        // The kept policy as a checkpoint (llama2j export turns it into a model); its optimizer state is the last iteration's
+        io.llama2j.train.TrainerConfig asTrainer = new io.llama2j.train.TrainerConfig(stats.size(), config.batch(), seqLen, 1, 1,
+                io.llama2j.train.TrainerConfig.DEFAULT_EVAL_BATCHES, 0, seed, policyOptimizer.config());
+        new io.llama2j.train.Checkpoint(policy.config(), policy.tiedEmbeddings(), asTrainer, stats.size(), 0, policyOptimizer.updates(),
+                policy.values(), policyOptimizer.firstMoment(), policyOptimizer.secondMoment())
+                .write(outDir.resolve(io.llama2j.train.Checkpoint.FILE_NAME));
         return stats;
     }
 
@@ -141,32 +148,38 @@ public final class PpoTrainer {
         if (rows != config.batch()) throw new IllegalArgumentException("a rollout takes " + config.batch() + " prompts, found " + rows);
         int[] inputs = new int[rows * seqLen], targets = new int[rows * seqLen];
         float[] mask = new float[rows * seqLen];
+        int[] lengths = new int[rows];
         for (int r = 0; r < rows; r++) {
-            if (batchPrompts[r].length != promptLength) {
-                throw new IllegalArgumentException("prompt " + r + " has " + batchPrompts[r].length + " tokens, PPO was planned for " + promptLength);
+            lengths[r] = batchPrompts[r].length;
+            if (lengths[r] == 0 || lengths[r] > maxPromptLength) {
+                throw new IllegalArgumentException("prompt " + r + " has " + lengths[r] + " tokens, PPO was planned for 1 to " + maxPromptLength);
             }
-            System.arraycopy(batchPrompts[r], 0, inputs, r * seqLen, promptLength);
+            System.arraycopy(batchPrompts[r], 0, inputs, r * seqLen, lengths[r]);
         }
-        // Autoregressive sampling with the training forward (every row at once; positions after t do not affect t)
-        for (int t = promptLength; t < seqLen; t++) {
+        // Autoregressive sampling with the training forward: every row at once, each after its own prompt
+        // (a row's padding comes after its tokens, and attention is causal, so it never reaches them)
+        for (int i = 0; i < responseLength; i++) {
             float[] logits = rolloutPolicy.logits(new TokenBatch(rows, seqLen, inputs, targets, mask));
-            for (int r = 0; r < rows; r++) inputs[r * seqLen + t] = sample(logits, (r * seqLen + t - 1) * vocab, vocab, random);
+            for (int r = 0; r < rows; r++) {
+                int t = r * seqLen + lengths[r] + i;
+                inputs[t] = sample(logits, (t - 1) * vocab, vocab, random);
+            }
         }
         int[][] responses = new int[rows][];
         double[] scores = new double[rows];
         for (int r = 0; r < rows; r++) {
             for (int t = 0; t + 1 < seqLen; t++) {
                 targets[r * seqLen + t] = inputs[r * seqLen + t + 1];
-                mask[r * seqLen + t] = t + 1 >= promptLength ? 1f : 0f;
+                mask[r * seqLen + t] = t + 1 >= lengths[r] && t + 1 < lengths[r] + responseLength ? 1f : 0f;
             }
-            responses[r] = java.util.Arrays.copyOfRange(inputs, r * seqLen + promptLength, (r + 1) * seqLen);
+            responses[r] = java.util.Arrays.copyOfRange(inputs, r * seqLen + lengths[r], r * seqLen + lengths[r] + responseLength);
             scores[r] = reward.score(batchPrompts[r], responses[r]);
         }
         TokenBatch tokens = new TokenBatch(rows, seqLen, inputs, targets, mask);
         float[] logProbs = new float[rows * seqLen], referenceLogProbs = new float[rows * seqLen];
         rolloutPolicy.tokenLogProbs(tokens, logProbs);
         rolloutReference.tokenLogProbs(tokens, referenceLogProbs);
-        return new Rollout(tokens, responses, scores, logProbs, referenceLogProbs);
+        return new Rollout(tokens, lengths, responses, scores, logProbs, referenceLogProbs);
     }
 
     private IterationStats update(int iteration, Rollout rollout, SplittableRandom random) {
@@ -176,8 +189,8 @@ public final class PpoTrainer {
         double[] shaped = CombinedReward.whiten(rollout.scores(), config.shaping());
         double[] advantages = new double[tokens.tokens()], returns = new double[tokens.tokens()];
         double kl = 0;
-        int first = promptLength - 1; // position whose target is the first response token
         for (int r = 0; r < rows; r++) {
+            int first = rollout.promptLengths()[r] - 1; // the position whose target is the first response token
             float[] lp = new float[responseLength], ref = new float[responseLength];
             double[] v = new double[responseLength];
             for (int i = 0; i < responseLength; i++) {

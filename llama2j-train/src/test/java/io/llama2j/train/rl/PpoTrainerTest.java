@@ -46,8 +46,8 @@ class PpoTrainerTest {
         ModelParameters reference = copy(policy), valueBackbone = copy(policy);
         SplittableRandom random = new SplittableRandom(2);
         List<int[]> prompts = new ArrayList<>(), heldOut = new ArrayList<>();
-        for (int i = 0; i < 64; i++) prompts.add(PreferenceTasks.words(promptLength, vocab, random));
-        for (int i = 0; i < 32; i++) heldOut.add(PreferenceTasks.words(promptLength, vocab, random));
+        for (int i = 0; i < 64; i++) prompts.add(PreferenceTasks.words(promptLength - i % 2, vocab, random)); // 2 or 3 tokens
+        for (int i = 0; i < 32; i++) heldOut.add(PreferenceTasks.words(promptLength - i % 2, vocab, random));
         PpoTrainer.SequenceReward containsRequiredWord = (prompt, response) -> {
             for (int id : response) if (id == PreferenceTasks.REQUIRED_WORD) return 1;
             return 0;
@@ -74,5 +74,6 @@ class PpoTrainerTest {
         assertThat(maxKl).isLessThan(10.0);
         assertThat(Files.readString(out.resolve("log.jsonl"))).contains("\"type\":\"ppo\"", "\"kl\"");
         assertThat(out.resolve("loss.png")).exists();
+        assertThat(out.resolve("checkpoint.bin")).exists();
     }
 }
