@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 RewardScoreCommand.class,
                 DpoCommand.class,
                 RejectionSampleCommand.class,
+                PpoCommand.class,
         })
 public final class Main {
 

@@ -71,6 +71,18 @@ class RlhfCommandsTest {
             assertThat(figure(rs.err(), "best-of-3 (-?[0-9.]+)")).isGreaterThanOrEqualTo(figure(rs.err(), "mean reward (-?[0-9.]+)"));
         }
         assertThat(Files.readAllLines(sft)).hasSize(2).allMatch(l -> l.contains("\"role\":\"assistant\"") && l.contains("\"reward\""));
+
+        // PPO against this reward model, sized down to two iterations
+        List<String> ppoPrompts = new ArrayList<>();
+        for (String thing : THINGS) ppoPrompts.add("{\"prompt\":\"Tell me about the " + thing + ".\"}");
+        Path ppoPromptFile = dir.resolve("ppo-prompts.jsonl");
+        Files.write(ppoPromptFile, ppoPrompts);
+        CliRun ppo = CliRun.of("ppo", "-m", model, "--reward", out.toString(), "--prompts", ppoPromptFile.toString(),
+                "--out", dir.resolve("ppo").toString(), "--iterations", "2", "--batch", "4", "--mini-batch", "2",
+                "--response-tokens", "8", "--lr", "1e-4");
+        assertThat(ppo.exitCode()).as(ppo.err()).isZero();
+        assertThat(ppo.err()).contains("ppo iteration 1 | reward", "held-out reward");
+        assertThat(dir.resolve("ppo").resolve("checkpoint.bin")).exists();
     }
 
     @Test
