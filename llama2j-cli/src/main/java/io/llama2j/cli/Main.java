@@ -30,6 +30,11 @@ import picocli.CommandLine.Command;
                 PullCommand.class,
                 SparkGenerateCommand.class,
                 SparkPrepareCommand.class,
+                RewardTrainCommand.class,
+                RewardScoreCommand.class,
+                DpoCommand.class,
+                RejectionSampleCommand.class,
+                PpoCommand.class,
         })
 public final class Main {
 

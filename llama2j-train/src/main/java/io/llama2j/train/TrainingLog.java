@@ -59,7 +59,8 @@ public final class TrainingLog implements AutoCloseable {
 
     private void record(JsonNode node) {
         LossPlot.Point p = new LossPlot.Point(node.path("step").asInt(), node.path("loss").asDouble());
-        if ("val".equals(node.path("type").asText())) validation.add(p); else train.add(p);
+        String type = node.path("type").asText();
+        if ("val".equals(type)) validation.add(p); else if ("train".equals(type)) train.add(p);
     }
 
     public void trainStep(int step, double loss, double lr, double gradNorm, long tokens, double tokensPerSecond,
@@ -73,6 +74,14 @@ public final class TrainingLog implements AutoCloseable {
     public void validation(int step, double loss) throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("type", "val").put("step", step).put("loss", loss);
+        write(n);
+    }
+
+    /** Extra figures of a stage (held-out accuracy of a reward model, mean reward and KL of PPO) as a {@code type} entry. */
+    public void metrics(int step, String type, java.util.Map<String, Double> values) throws IOException {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("type", type).put("step", step);
+        values.forEach(n::put);
         write(n);
     }
 

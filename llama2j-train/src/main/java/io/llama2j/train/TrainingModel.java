@@ -95,6 +95,57 @@ public final class TrainingModel {
         return a.logits;
     }
 
+    // Hooks for reward models, DPO and PPO (io.llama2j.train.reward, .dpo, .rl): a scalar head on
+    // the final hidden states, and a gradient given on per-token log-probabilities.
+
+    /**
+     * The final RMS-normed hidden states (N, D) of every position: the output projection's input,
+     * which a reward model's scalar head reads instead (a view, overwritten by the next call).
+     */
+    public float[] finalHidden(TokenBatch batch) {
+        forward(batch);
+        return a.finalNormed;
+    }
+
+    /**
+     * After {@link #finalHidden} on the same batch: adds to the gradients the backward of a
+     * gradient {@code dHidden} (N, D) given on the final hidden states (the output projection
+     * is skipped: it receives no gradient).
+     */
+    public void backwardFromFinalHidden(TokenBatch batch, float[] dHidden) {
+        checkBatch(batch);
+        if (dHidden.length != a.tokens * config.dim()) {
+            throw new IllegalArgumentException("hidden-state gradient of " + dHidden.length + " values for "
+                    + a.tokens + " x " + config.dim() + " hidden states");
+        }
+        System.arraycopy(dHidden, 0, a.dNormed, 0, dHidden.length);
+        backwardFromFinalNorm(batch);
+    }
+
+    /** log p(target_t | inputs_≤t) of every position into {@code out} (N), mask ignored. */
+    public void tokenLogProbs(TokenBatch batch, float[] out) {
+        forward(batch);
+        CrossEntropyOps.tokenLosses(a.logits, batch.targets(), a.tokens, config.vocabSize(), out);
+        for (int t = 0; t < a.tokens; t++) out[t] = -out[t];
+    }
+
+    /**
+     * After {@link #tokenLogProbs} on the same batch: adds to the gradients the backward of a
+     * gradient {@code dLogProbs} (N) given on the per-token log-probabilities
+     * (∂ log p_t / ∂z_t = onehot(target_t) − softmax(z_t)).
+     */
+    public void backwardFromLogProbs(TokenBatch batch, float[] dLogProbs) {
+        checkBatch(batch);
+        if (dLogProbs.length != a.tokens) {
+            throw new IllegalArgumentException("log-prob gradient of " + dLogProbs.length + " values for " + a.tokens + " tokens");
+        }
+        // CE's gradient with weight −dLogProbs_t is exactly dLogProbs_t · (onehot − softmax)
+        float[] weights = new float[a.tokens];
+        for (int t = 0; t < a.tokens; t++) weights[t] = -dLogProbs[t];
+        CrossEntropyOps.forwardBackward(parallel, a.logits, batch.targets(), weights, a.tokens, config.vocabSize(), 1f, null);
+        backward(batch);
+    }
+
     private void forward(TokenBatch batch) {
         checkBatch(batch);
         LlamaConfig c = config;
@@ -146,6 +197,15 @@ public final class TrainingModel {
 
         // Output projection and final norm: dx = RmsNorm'(Woutᵀ dlogits)
         linearBackward(a.dNormed, false, a.logits, a.finalNormed, p.output);
+        backwardFromFinalNorm(batch);
+    }
+
+    /** The backward from the final norm's output gradient (in a.dNormed) to every weight below it. */
+    private void backwardFromFinalNorm(TokenBatch batch) {
+        LlamaConfig c = config;
+        ModelParameters p = params;
+        float[] w = p.values(), dw = p.gradients();
+        int n = a.tokens, dim = c.dim();
         java.util.Arrays.fill(a.dResidual, 0f);
         RmsNormOps.backward(parallel, a.dResidual, dw, p.outputNorm.offset(), a.dNormed, a.residual[c.nLayers()],
                 a.finalRstd, w, p.outputNorm.offset(), n, dim);

@@ -58,4 +58,16 @@ public final class CrossEntropyOps {
         }
         return total;
     }
+
+    /** Every row's loss logsumexp(z_t) − z_t[target_t] into {@code out} (rows), mask ignored; logits untouched. */
+    public static void tokenLosses(float[] logits, int[] targets, int rows, int vocab, float[] out) {
+        for (int t = 0; t < rows; t++) {
+            int base = t * vocab;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < vocab; i++) max = Math.max(max, logits[base + i]);
+            double sum = 0;
+            for (int i = 0; i < vocab; i++) sum += Math.exp(logits[base + i] - max);
+            out[t] = (float) (max + Math.log(sum) - logits[base + targets[t]]);
+        }
+    }
 }

@@ -33,6 +33,17 @@ public final class AdamW {
         }
     }
 
+    /**
+     * AdamW over a flat array that is not a {@link ModelParameters} (a reward model's scalar head):
+     * {@code decays[i]} says whether element i takes weight decay.
+     */
+    public AdamW(OptimizerConfig config, boolean[] decays) {
+        this.config = config;
+        this.m = new float[decays.length];
+        this.v = new float[decays.length];
+        this.decays = decays.clone();
+    }
+
     public OptimizerConfig config() { return config; }
 
     public float[] firstMoment() { return m; }
