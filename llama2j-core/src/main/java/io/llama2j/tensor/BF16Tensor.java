@@ -52,7 +52,7 @@ public final class BF16Tensor extends FloatTensor {
                         .lanewise(VectorOperators.LSHL, BF16_SHIFT).reinterpretAsFloats();
                 acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Vectors.sum(acc);
         }
         for (; i < n; i++) sum += getFloat(offset + i) * x[xOffset + i];
         return sum;

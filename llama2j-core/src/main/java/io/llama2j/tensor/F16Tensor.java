@@ -66,7 +66,7 @@ public final class F16Tensor extends FloatTensor {
                         .or(h.and(HALF_SIGN).lanewise(VectorOperators.LSHL, 16));
                 acc = bits.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Vectors.sum(acc);
         }
         for (; i < n; i++) sum += getFloat(offset + i) * x[xOffset + i];
         return sum;

@@ -1,7 +1,6 @@
 package io.llama2j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -48,7 +47,7 @@ public final class F32Tensor extends FloatTensor {
                 FloatVector w = FloatVector.fromMemorySegment(Vectors.F, segment, (offset + i) * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
                 acc = w.fma(FloatVector.fromArray(Vectors.F, x, xOffset + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Vectors.sum(acc);
         }
         for (; i < n; i++) {
             sum += segment.getAtIndex(FLOAT_LE, offset + i) * x[xOffset + i];

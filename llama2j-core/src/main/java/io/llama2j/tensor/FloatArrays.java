@@ -1,7 +1,6 @@
 package io.llama2j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Small in-place operations on float32 activation vectors shared by the model and the sampler. */
 public final class FloatArrays {
@@ -44,7 +43,7 @@ public final class FloatArrays {
             for (; i + Vectors.L <= n; i += Vectors.L) {
                 acc = FloatVector.fromArray(Vectors.F, a, aOffset + i).fma(FloatVector.fromArray(Vectors.F, b, bOffset + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = Vectors.sum(acc);
         }
         for (; i < n; i++) s += a[aOffset + i] * b[bOffset + i];
         return s;

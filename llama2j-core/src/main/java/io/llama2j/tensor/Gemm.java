@@ -1,7 +1,6 @@
 package io.llama2j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.L;
@@ -83,14 +82,14 @@ final class Gemm {
             a03 = w0.fma(v, a03); a13 = w1.fma(v, a13); a23 = w2.fma(v, a23); a33 = w3.fma(v, a33);
         }
         int o0 = t0 * rows + r0, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
-        out[o0] = a00.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x0, c, cols); out[o0 + 1] = a10.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x0, c, cols);
-        out[o0 + 2] = a20.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x0, c, cols); out[o0 + 3] = a30.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x0, c, cols);
-        out[o1] = a01.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x1, c, cols); out[o1 + 1] = a11.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x1, c, cols);
-        out[o1 + 2] = a21.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x1, c, cols); out[o1 + 3] = a31.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x1, c, cols);
-        out[o2] = a02.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x2, c, cols); out[o2 + 1] = a12.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x2, c, cols);
-        out[o2 + 2] = a22.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x2, c, cols); out[o2 + 3] = a32.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x2, c, cols);
-        out[o3] = a03.reduceLanes(VectorOperators.ADD) + tail(p, p0, x, x3, c, cols); out[o3 + 1] = a13.reduceLanes(VectorOperators.ADD) + tail(p, p1, x, x3, c, cols);
-        out[o3 + 2] = a23.reduceLanes(VectorOperators.ADD) + tail(p, p2, x, x3, c, cols); out[o3 + 3] = a33.reduceLanes(VectorOperators.ADD) + tail(p, p3, x, x3, c, cols);
+        out[o0] = Vectors.sum(a00) + tail(p, p0, x, x0, c, cols); out[o0 + 1] = Vectors.sum(a10) + tail(p, p1, x, x0, c, cols);
+        out[o0 + 2] = Vectors.sum(a20) + tail(p, p2, x, x0, c, cols); out[o0 + 3] = Vectors.sum(a30) + tail(p, p3, x, x0, c, cols);
+        out[o1] = Vectors.sum(a01) + tail(p, p0, x, x1, c, cols); out[o1 + 1] = Vectors.sum(a11) + tail(p, p1, x, x1, c, cols);
+        out[o1 + 2] = Vectors.sum(a21) + tail(p, p2, x, x1, c, cols); out[o1 + 3] = Vectors.sum(a31) + tail(p, p3, x, x1, c, cols);
+        out[o2] = Vectors.sum(a02) + tail(p, p0, x, x2, c, cols); out[o2 + 1] = Vectors.sum(a12) + tail(p, p1, x, x2, c, cols);
+        out[o2 + 2] = Vectors.sum(a22) + tail(p, p2, x, x2, c, cols); out[o2 + 3] = Vectors.sum(a32) + tail(p, p3, x, x2, c, cols);
+        out[o3] = Vectors.sum(a03) + tail(p, p0, x, x3, c, cols); out[o3 + 1] = Vectors.sum(a13) + tail(p, p1, x, x3, c, cols);
+        out[o3 + 2] = Vectors.sum(a23) + tail(p, p2, x, x3, c, cols); out[o3 + 3] = Vectors.sum(a33) + tail(p, p3, x, x3, c, cols);
     }
 
     /**

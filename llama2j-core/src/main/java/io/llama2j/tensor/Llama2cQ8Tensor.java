@@ -67,7 +67,7 @@ public final class Llama2cQ8Tensor extends FloatTensor {
                             .convertShape(VectorOperators.B2F, Vectors.F, 0);
                     lanes = q.fma(FloatVector.fromArray(Vectors.F, x, xi), lanes);
                 }
-                groupSum = lanes.reduceLanes(VectorOperators.ADD);
+                groupSum = Vectors.sum(lanes);
             }
             for (; j < groupEnd; j++, xi++) {
                 groupSum += values.get(ValueLayout.JAVA_BYTE, j) * x[xi];

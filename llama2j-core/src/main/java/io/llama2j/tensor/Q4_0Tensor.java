@@ -91,6 +91,6 @@ public final class Q4_0Tensor extends BlockTensor {
                     .fma(FloatVector.fromArray(F, x, xi1 + BLOCK / 2), s1);
             odd = s1.fma(FloatVector.broadcast(F, half(at1)), odd);
         }
-        return even.add(odd).reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(even.add(odd));
     }
 }

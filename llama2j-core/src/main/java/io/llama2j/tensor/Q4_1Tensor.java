@@ -69,6 +69,6 @@ public final class Q4_1Tensor extends BlockTensor {
             acc = qx.fma(FloatVector.broadcast(F, half(at)), acc);
             acc = sx.fma(FloatVector.broadcast(F, half(at + 2)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(acc);
     }
 }

@@ -92,6 +92,6 @@ public final class Q4_KTensor extends BlockTensor {
                 acc = sxHi.fma(FloatVector.broadcast(F, -dmin * KQuantScales.min(data, at + SCALES, 2 * chunk + 1)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(acc);
     }
 }

@@ -101,6 +101,6 @@ public final class Q5_KTensor extends BlockTensor {
                 acc = sxHi.fma(FloatVector.broadcast(F, -dmin * KQuantScales.min(data, at + SCALES, 2 * chunk + 1)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(acc);
     }
 }

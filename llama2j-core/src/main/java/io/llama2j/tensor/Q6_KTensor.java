@@ -114,6 +114,6 @@ public final class Q6_KTensor extends BlockTensor {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(acc);
     }
 }

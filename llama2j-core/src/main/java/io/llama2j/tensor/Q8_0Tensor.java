@@ -67,7 +67,7 @@ public final class Q8_0Tensor extends BlockTensor {
             }
             acc = blockSum.fma(FloatVector.broadcast(F, half(at)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(acc);
     }
 
     private float dot16(long offset, float[] x, int xOffset, int n) {
@@ -89,6 +89,6 @@ public final class Q8_0Tensor extends BlockTensor {
             FloatVector s1 = hi1.fma(FloatVector.fromArray(F, x, xi1 + L), lo1.mul(FloatVector.fromArray(F, x, xi1)));
             odd = s1.fma(FloatVector.broadcast(F, half(at1)), odd);
         }
-        return even.add(odd).reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(even.add(odd));
     }
 }

@@ -2,6 +2,7 @@ package io.llama2j.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.ValueLayout;
@@ -20,7 +21,8 @@ import java.nio.ByteOrder;
  * unpacked after widening bytes to int lanes (x86 has no byte-lane shifts; Q6_K ran 1.3× faster
  * on int lanes), and a kernel calls Vector API methods only, never a helper of its own that takes
  * or returns a vector: once C2's inlining budget runs out such a helper is not inlined, its
- * vectors are boxed, and the kernel runs 8× slower or worse.
+ * vectors are boxed, and the kernel runs 8× slower or worse. The one exception is {@link #sum},
+ * called once per dot product after its loop, where a boxed vector would cost one allocation.
  */
 final class Vectors {
     private Vectors() {}
@@ -40,4 +42,24 @@ final class Vectors {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+
+    private static VectorShuffle<Float> swap(int distance) {
+        return L > distance ? VectorShuffle.fromOp(F, i -> i ^ distance) : null;
+    }
+    private static final VectorShuffle<Float> SWAP_8 = swap(8), SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
+
+    /**
+     * The sum of v's lanes, added in a fixed tree (halves, then quarters, ...). Not
+     * {@code reduceLanes(ADD)}: its interpreted fallback adds lanes left to right while C2's
+     * intrinsic adds them as a tree, so a dot product's last bits, and with them seeded
+     * generations and tests comparing logits exactly, would depend on whether the JIT had
+     * compiled the kernel yet. Lane-wise adds are exact IEEE operations in every mode.
+     */
+    static float sum(FloatVector v) {
+        if (L > 8) v = v.add(v.rearrange(SWAP_8));
+        if (L > 4) v = v.add(v.rearrange(SWAP_4));
+        if (L > 2) v = v.add(v.rearrange(SWAP_2));
+        if (L > 1) v = v.add(v.rearrange(SWAP_1));
+        return v.lane(0);
+    }
 }

@@ -1,0 +1,43 @@
+package io.llama2j.tensor;
+
+import java.util.Random;
+
+/**
+ * Every dot kernel and the batched Gemm on fixed random data, printed as the float bits of the
+ * results. {@link KernelDeterminismTest} compares a warmed-up (C2-compiled) run with one in an
+ * interpreted child JVM: kernels must not change their results when the JIT compiles them.
+ */
+final class KernelFingerprint {
+    private KernelFingerprint() {}
+
+    private static final int ROWS = 8, TOKENS = 5;
+
+    static String compute() {
+        StringBuilder out = new StringBuilder();
+        for (GgmlType type : RandomTensors.TYPES) {
+            Random random = new Random(7 + type.id());
+            int cols = 256 * 3; // whole blocks of every type, several vectors per row
+            FloatTensor w = RandomTensors.of(type, (long) ROWS * cols, random);
+            float[] x = new float[TOKENS * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            out.append(type).append(':');
+            for (int r = 0; r < ROWS; r++) out.append(' ').append(Integer.toHexString(Float.floatToRawIntBits(w.dot((long) r * cols, x, 0, cols))));
+            float[] batch = new float[TOKENS * ROWS];
+            try (Parallel serial = new Parallel(1)) {
+                MatMul.matMul(serial, w, x, batch, TOKENS, ROWS, cols);
+            }
+            out.append(" |");
+            for (float v : batch) out.append(' ').append(Integer.toHexString(Float.floatToRawIntBits(v)));
+            out.append('\n');
+        }
+        float[] a = new float[1000], b = new float[1000];
+        Random random = new Random(3);
+        for (int i = 0; i < a.length; i++) { a[i] = (float) random.nextGaussian(); b[i] = (float) random.nextGaussian(); }
+        out.append("FloatArrays.dot: ").append(Integer.toHexString(Float.floatToRawIntBits(FloatArrays.dot(a, 0, b, 0, a.length)))).append('\n');
+        return out.toString();
+    }
+
+    public static void main(String[] args) {
+        System.out.print(compute());
+    }
+}
