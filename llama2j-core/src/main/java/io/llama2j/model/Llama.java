@@ -2,6 +2,7 @@ package io.llama2j.model;
 
 import io.llama2j.lora.LoraAdapter;
 import io.llama2j.lora.LoraTarget;
+import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.FloatArrays;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.MatMul;
@@ -21,6 +22,11 @@ import io.llama2j.tensor.Parallel;
  * one token at a time. A Llama is immutable and may serve several {@link InferenceState}s.
  * With a LoRA adapter (Hu et al. 2021) each adapted projection becomes W·x + (α/r)·B·(A·x), the
  * adapter added right after the projection's product, without merging it into W.
+ *
+ * <p>Products with Q4_0 and Q8_0 weights quantize their activations to 8 bits, as llama.cpp
+ * does ({@link ActivationPrecision#QUANTIZED_8BIT}, the default: integer dot products in
+ * generation, and logits that match llama.cpp's); {@link #withActivationPrecision} gives a model
+ * that keeps float32 activations everywhere (the exact path).
  */
 public final class Llama {
     private final LlamaConfig config;
@@ -33,6 +39,8 @@ public final class Llama {
     private final float[] outputNorm;
     /** The LoRA adapter beside the projections, or null. */
     private final LoraAdapter lora;
+    /** What the matrix products do with their activations. */
+    private final ActivationPrecision precision;
 
     /** A model that runs its loops on the shared thread pool. */
     public Llama(LlamaConfig config, LlamaWeights weights) {
@@ -45,6 +53,11 @@ public final class Llama {
 
     /** A model whose projections carry {@code lora} (null: none). */
     public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora) {
+        this(config, weights, parallel, lora, ActivationPrecision.QUANTIZED_8BIT);
+    }
+
+    private Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, ActivationPrecision precision) {
+        this.precision = precision;
         weights.validate(config, "model");
         if (lora != null) lora.validate(config, "LoRA adapter");
         this.lora = lora;
@@ -68,6 +81,13 @@ public final class Llama {
     }
 
     public LlamaConfig config() { return config; }
+
+    /** The same model (same weights, pool and adapter) with its products done at {@code precision}. */
+    public Llama withActivationPrecision(ActivationPrecision precision) {
+        return precision == this.precision ? this : new Llama(config, weights, parallel, lora, precision);
+    }
+
+    public ActivationPrecision activationPrecision() { return precision; }
 
     public LlamaWeights weights() { return weights; }
 
@@ -133,9 +153,9 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
             for (int t = 0; t < count; t++) RmsNorm.apply(s.xb, t * dim, s.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, w.wq()[l], s.xb, s.q, count, dim, dim); lora(LoraTarget.Q, l, s.xb, s.q, count);
-            MatMul.matMul(parallel, w.wk()[l], s.xb, s.k, count, kvDim, dim); lora(LoraTarget.K, l, s.xb, s.k, count);
-            MatMul.matMul(parallel, w.wv()[l], s.xb, s.v, count, kvDim, dim); lora(LoraTarget.V, l, s.xb, s.v, count);
+            MatMul.matMul(parallel, precision, w.wq()[l], s.xb, s.q, count, dim, dim); lora(LoraTarget.Q, l, s.xb, s.q, count);
+            MatMul.matMul(parallel, precision, w.wk()[l], s.xb, s.k, count, kvDim, dim); lora(LoraTarget.K, l, s.xb, s.k, count);
+            MatMul.matMul(parallel, precision, w.wv()[l], s.xb, s.v, count, kvDim, dim); lora(LoraTarget.V, l, s.xb, s.v, count);
 
             // RoPE on queries and keys, then keys and values into the cache at their positions
             for (int t = 0; t < count; t++) {
@@ -149,25 +169,25 @@ public final class Llama {
 
             // xb2 = causal multi-head attention; x += Wo xb2
             Attention.apply(parallel, c, s, l, firstPosition, count);
-            MatMul.matMul(parallel, w.wo()[l], s.xb2, s.xb, count, dim, dim); lora(LoraTarget.O, l, s.xb2, s.xb, count);
+            MatMul.matMul(parallel, precision, w.wo()[l], s.xb2, s.xb, count, dim, dim); lora(LoraTarget.O, l, s.xb2, s.xb, count);
             FloatArrays.addInPlace(s.x, 0, s.xb, 0, count * dim);
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
             for (int t = 0; t < count; t++) RmsNorm.apply(s.xb, t * dim, s.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, w.w1()[l], s.xb, s.hb, count, hidden, dim); lora(LoraTarget.GATE, l, s.xb, s.hb, count);
-            MatMul.matMul(parallel, w.w3()[l], s.xb, s.hb2, count, hidden, dim); lora(LoraTarget.UP, l, s.xb, s.hb2, count);
+            MatMul.matMul(parallel, precision, w.w1()[l], s.xb, s.hb, count, hidden, dim); lora(LoraTarget.GATE, l, s.xb, s.hb, count);
+            MatMul.matMul(parallel, precision, w.w3()[l], s.xb, s.hb2, count, hidden, dim); lora(LoraTarget.UP, l, s.xb, s.hb2, count);
             for (int i = 0; i < count * hidden; i++) {
                 float gate = s.hb[i];
                 s.hb[i] = gate / (1f + (float) Math.exp(-gate)) * s.hb2[i]; // silu(gate) * up
             }
-            MatMul.matMul(parallel, w.w2()[l], s.hb, s.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, s.hb, s.xb, count);
+            MatMul.matMul(parallel, precision, w.w2()[l], s.hb, s.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, s.hb, s.xb, count);
             FloatArrays.addInPlace(s.x, 0, s.xb, 0, count * dim);
         }
 
         // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
         for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
             RmsNorm.apply(s.xb, 0, s.x, t * dim, outputNorm, c.rmsNormEps());
-            MatMul.matVec(parallel, w.output(), s.xb, 0, s.logits, 0, c.vocabSize(), dim);
+            MatMul.matVec(parallel, precision, w.output(), s.xb, 0, s.logits, 0, c.vocabSize(), dim);
             if (allLogits != null) allLogits[start + t] = s.logits.clone();
         }
         s.advance(count);
