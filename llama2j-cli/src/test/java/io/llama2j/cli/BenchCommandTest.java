@@ -57,8 +57,8 @@ class BenchCommandTest {
     }
 
     @Test
-    void exactActivationsCanBeAskedFor() {
-        CliRun run = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--activations", "FLOAT32");
+    void eightBitActivationsCanBeAskedFor() {
+        CliRun run = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--activations", "QUANTIZED_8BIT");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("tg4");
     }

@@ -23,10 +23,11 @@ import io.llama2j.tensor.Parallel;
  * With a LoRA adapter (Hu et al. 2021) each adapted projection becomes W·x + (α/r)·B·(A·x), the
  * adapter added right after the projection's product, without merging it into W.
  *
- * <p>Products with Q4_0 and Q8_0 weights quantize their activations to 8 bits, as llama.cpp
- * does ({@link ActivationPrecision#QUANTIZED_8BIT}, the default: integer dot products in
- * generation, and logits that match llama.cpp's); {@link #withActivationPrecision} gives a model
- * that keeps float32 activations everywhere (the exact path).
+ * <p>Activations stay float32 (the exact path, {@link ActivationPrecision#FLOAT32}).
+ * {@link #withActivationPrecision} gives a model whose Q4_0 and Q8_0 products quantize their
+ * activations to 8 bits as llama.cpp does ({@link ActivationPrecision#QUANTIZED_8BIT}: integer
+ * dot products, logits that match llama.cpp's; not the default because it measured no faster
+ * than the float kernels on AVX-512, BENCHMARKS.md "Speed").
  */
 public final class Llama {
     private final LlamaConfig config;
@@ -53,7 +54,7 @@ public final class Llama {
 
     /** A model whose projections carry {@code lora} (null: none). */
     public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora) {
-        this(config, weights, parallel, lora, ActivationPrecision.QUANTIZED_8BIT);
+        this(config, weights, parallel, lora, ActivationPrecision.FLOAT32);
     }
 
     private Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, ActivationPrecision precision) {
