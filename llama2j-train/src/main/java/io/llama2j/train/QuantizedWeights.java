@@ -65,7 +65,16 @@ public final class QuantizedWeights extends TrainingWeights {
     }
 
     private void matrix(ParameterTensor t, FloatTensor source) {
-        matrices.put(t.name(), storage == Storage.NF4 ? Nf4Tensor.quantize(source) : source);
+        if (storage == Storage.AS_LOADED) {
+            matrices.put(t.name(), source);
+            return;
+        }
+        try {
+            matrices.put(t.name(), Nf4Tensor.quantize(source));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("QLoRA base model: tensor " + t.name() + " " + java.util.Arrays.toString(t.shape())
+                    + " cannot be stored as NF4: " + e.getMessage(), e);
+        }
     }
 
     private void gain(ParameterTensor t, FloatTensor source) {
