@@ -36,7 +36,7 @@ public final class Trainer {
     /** How long the shutdown hook waits for the checkpoint of an interrupted run. */
     static final long STOP_TIMEOUT_SECONDS = 120;
 
-    private final ModelParameters params;
+    private final TrainingWeights params;
     private final TrainerConfig config;
     /** What the optimizer updates: {@code params}, or an adapter's parameters. */
     private final TrainableParameters trained;
@@ -68,12 +68,13 @@ public final class Trainer {
     /**
      * A run over any batches (SFT: packed sequences with an answer-only loss mask) that updates
      * {@code trained}: the model itself, or an adapter's parameters with the model frozen (then
-     * {@code adapter} is attached beside the model's projections).
+     * {@code adapter} is attached beside the model's projections; the model may then be a
+     * quantized base, {@link QuantizedWeights}: QLoRA).
      *
      * @param validation fresh validation batches in a fixed order at every evaluation, or null
      * @param title      what the plot calls the run (pretrain, sft, ...)
      */
-    public Trainer(ModelParameters params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
+    public Trainer(TrainingWeights params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
                    BatchSource train, Supplier<BatchSource> validation, String title, Path outDir, Parallel parallel,
                    PrintStream progress, Checkpoint resumeFrom) {
         this.params = params;
@@ -105,7 +106,7 @@ public final class Trainer {
     /** Steps completed. */
     public int step() { return step; }
 
-    public ModelParameters parameters() { return params; }
+    public TrainingWeights parameters() { return params; }
 
     /** Asks the loop to stop at the next step boundary (after writing a checkpoint). */
     public void requestStop() { stopRequested = true; }
