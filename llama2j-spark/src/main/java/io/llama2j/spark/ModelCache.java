@@ -1,5 +1,6 @@
 package io.llama2j.spark;
 
+import io.llama2j.hub.ModelResolver;
 import io.llama2j.loading.LoadedModel;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.train.reward.TrainedRewardModel;
@@ -25,9 +26,19 @@ public final class ModelCache {
 
     private ModelCache() {}
 
-    /** The model at {@code model} with {@code tokenizer} (null: the model's own), loaded on first use. */
+    /**
+     * The model at {@code model} (a path, or an OWNER/REPO reference to the executor's model
+     * cache, as {@code llama2j generate -m}) with {@code tokenizer} (null: the model's own),
+     * loaded on first use.
+     */
     public static LoadedModel get(String model, String tokenizer) {
-        Key key = new Key(Path.of(model).toAbsolutePath().normalize().toString(),
+        Path resolved;
+        try {
+            resolved = ModelResolver.resolve(Path.of(model));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find model " + model + ": " + e.getMessage(), e);
+        }
+        Key key = new Key(resolved.toAbsolutePath().normalize().toString(),
                 tokenizer == null ? null : Path.of(tokenizer).toAbsolutePath().normalize().toString());
         return MODELS.computeIfAbsent(key, k -> {
             try {

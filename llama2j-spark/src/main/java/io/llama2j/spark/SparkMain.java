@@ -3,6 +3,11 @@ package io.llama2j.spark;
 import io.llama2j.spark.generate.BatchColumns;
 import io.llama2j.spark.generate.BatchGeneration;
 import io.llama2j.spark.generate.GenerationJobSettings;
+import io.llama2j.eval.EvalReport;
+import io.llama2j.eval.EvalSettings;
+import io.llama2j.eval.TaskFormat;
+import io.llama2j.spark.eval.EvalJobSettings;
+import io.llama2j.spark.eval.ShardedEvaluation;
 import io.llama2j.spark.prepare.CorpusPreparation;
 import io.llama2j.spark.score.RewardScoring;
 import io.llama2j.spark.score.ScoreColumns;
@@ -30,7 +35,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "llama2j-spark", mixinStandardHelpOptions = true,
         description = "llama2j jobs on Apache Spark.",
-        subcommands = {SparkMain.Generate.class, SparkMain.Score.class, SparkMain.Prepare.class, CommandLine.HelpCommand.class})
+        subcommands = {SparkMain.Generate.class, SparkMain.Score.class, SparkMain.Eval.class, SparkMain.Prepare.class, CommandLine.HelpCommand.class})
 public final class SparkMain {
     /** Used when neither --master nor spark-submit set a master: every core, 4 attempts per task. */
     public static final String DEFAULT_MASTER = "local[*,4]";
@@ -217,6 +222,81 @@ public final class SparkMain {
                 spec.commandLine().getErr().println(String.format(Locale.ROOT,
                         "spark-score: %d rows (%d errors) in %.1f s: %.2f rows/s%s (master %s) -> %s",
                         count, errors, seconds, count / seconds, pairs, spark.sparkContext().master(), output));
+            } finally {
+                spark.stop();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"`llama2j eval` with the items sharded across executors: the same table (stdout) and JSON (-o)."})
+    static final class Eval implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--master", description = "Spark master (default: spark-submit's, else " + DEFAULT_MASTER + ").") String master;
+
+        @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder, at the same path on every executor.") String model;
+
+        @Option(names = {"-z", "--tokenizer"}, description = "Tokenizer file (default: from the model).") String tokenizer;
+
+        @Option(names = "--task", required = true, description = "Task file: JSON Lines, or a JSON list (TruthfulQA); read here and shipped with the job.")
+        Path taskFile;
+
+        @Option(names = "--format", defaultValue = "auto",
+                description = "auto, choice, truthfulqa or generate (default: ${DEFAULT-VALUE}: from the first item's fields).") String format;
+
+        @Option(names = "--shots", defaultValue = "0", description = "Solved examples before each question, from the other items (default: ${DEFAULT-VALUE}).")
+        int shots;
+
+        @Option(names = "--limit", description = "Evaluate only the first N items.") Integer limit;
+
+        @Option(names = "--seed", defaultValue = "" + EvalSettings.DEFAULT_SEED,
+                description = "Seed for choosing few-shot examples (default: ${DEFAULT-VALUE}).") long seed;
+
+        @Option(names = "--max-tokens", defaultValue = "" + EvalSettings.DEFAULT_MAX_NEW_TOKENS,
+                description = "Generation tasks: tokens generated at most per answer (default: ${DEFAULT-VALUE}).") int maxTokens;
+
+        @Option(names = "--no-bos", description = "Do not start prompts with BOS.") boolean noBos;
+
+        @Option(names = {"-o", "--output"}, description = "Write the metrics and per-item results to this JSON file.") Path output;
+
+        @Option(names = "--partitions", description = "Spark partitions of the items (default: Spark's default parallelism).") Integer partitions;
+
+        @Option(names = "--threads-per-task", defaultValue = "" + EvalJobSettings.DEFAULT_THREADS_PER_TASK,
+                description = "Matmul threads inside each Spark task (default: ${DEFAULT-VALUE}).") int threadsPerTask;
+
+        @Override
+        public Integer call() throws Exception {
+            TaskFormat taskFormat;
+            try {
+                taskFormat = TaskFormat.valueOf(format.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--format must be auto, choice, truthfulqa or generate, found " + format);
+            }
+            if (partitions != null && partitions < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--partitions must be at least 1");
+            EvalJobSettings settings;
+            try {
+                settings = new EvalJobSettings(model, tokenizer, taskFile.getFileName().toString(),
+                        java.nio.file.Files.readString(taskFile, java.nio.charset.StandardCharsets.UTF_8), taskFormat, shots,
+                        limit == null ? EvalSettings.ALL_ITEMS : limit, seed, !noBos, maxTokens, threadsPerTask);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            SparkSession spark = session(master, "llama2j eval");
+            try {
+                long start = System.nanoTime();
+                EvalReport report = ShardedEvaluation.run(spark, settings,
+                        partitions != null ? partitions : spark.sparkContext().defaultParallelism());
+                spec.commandLine().getErr().printf(Locale.ROOT, "spark-eval: %d items in %.1f s (master %s)%n", report.items(),
+                        (System.nanoTime() - start) / 1e9, spark.sparkContext().master());
+                spec.commandLine().getOut().print(report.table());
+                spec.commandLine().getOut().flush();
+                if (output != null) {
+                    // the model as `llama2j eval` names it: the path given, or where a hub reference resolved to
+                    report.writeJson(output, io.llama2j.hub.ModelResolver.resolve(Path.of(model)).toString());
+                    spec.commandLine().getErr().println("spark-eval: results written to " + output);
+                }
             } finally {
                 spark.stop();
             }
