@@ -31,6 +31,8 @@ import picocli.CommandLine.Command;
                 PullCommand.class,
                 SparkGenerateCommand.class,
                 SparkPrepareCommand.class,
+                SparkScoreCommand.class,
+                SparkEvalCommand.class,
                 RewardTrainCommand.class,
                 RewardScoreCommand.class,
                 DpoCommand.class,
