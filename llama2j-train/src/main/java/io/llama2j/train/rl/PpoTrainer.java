@@ -66,7 +66,8 @@ public final class PpoTrainer {
             BEST_HELDOUT = "best_heldout_reward", SINCE_BEST = "iterations_since_best", FINISHED = "finished";
 
     private final int maxPromptLength, responseLength, seqLen, eosId;
-    private final TrainingModel rolloutPolicy, rolloutReference, updatePolicy;
+    private final PolicySampler sampler;
+    private final TrainingModel updatePolicy;
     private final RewardModel rolloutValue, updateValue;
     private final AdamW policyOptimizer, valueOptimizer, valueHeadOptimizer;
     private final ModelParameters valueBackbone;
@@ -74,6 +75,7 @@ public final class PpoTrainer {
     private final Parallel parallel;
     private final PrintStream progress;
     private volatile boolean stopRequested;
+    private boolean interrupted;
 
     /**
      * @param eosId the token that ends a response (it is sampled, scored and trained on like any
@@ -86,9 +88,6 @@ public final class PpoTrainer {
         if (maxPromptLength <= 0 || responseLength <= 0) {
             throw new IllegalArgumentException("prompt and response lengths must be positive, found " + maxPromptLength + " and " + responseLength);
         }
-        if (eosId < -1 || eosId >= policy.config().vocabSize()) {
-            throw new IllegalArgumentException("EOS id " + eosId + " is outside the vocabulary of " + policy.config().vocabSize());
-        }
         this.policy = policy;
         this.eosId = eosId;
         this.valueBackbone = valueBackbone;
@@ -100,8 +99,7 @@ public final class PpoTrainer {
         this.seqLen = maxPromptLength + responseLength;
         this.parallel = parallel;
         this.progress = progress;
-        this.rolloutPolicy = new TrainingModel(policy, config.batch(), seqLen, parallel);
-        this.rolloutReference = new TrainingModel(reference, config.batch(), seqLen, parallel);
+        this.sampler = new PolicySampler(policy, reference, config.batch(), maxPromptLength, responseLength, eosId, parallel);
         this.updatePolicy = new TrainingModel(policy, config.miniBatch(), seqLen, parallel);
         this.rolloutValue = new RewardModel(valueBackbone, valueHead, config.batch(), seqLen, parallel);
         this.updateValue = new RewardModel(valueBackbone, valueHead, config.miniBatch(), seqLen, parallel);
@@ -149,6 +147,9 @@ public final class PpoTrainer {
 
     /** Asks the loop to stop after the current iteration (with a checkpoint). */
     public void requestStop() { stopRequested = true; }
+
+    /** Whether the last {@link #train} call stopped on a request before the run finished. */
+    public boolean interrupted() { return interrupted; }
 
     /** A fresh run. */
     public List<IterationStats> train(List<int[]> prompts, List<int[]> heldOutPrompts, Path outDir, long seed) throws IOException {
@@ -200,6 +201,7 @@ public final class PpoTrainer {
                 }
             }
             if (run.iteration == config.iterations()) run.finished = true;
+            interrupted = !run.finished;
             if (run.finished) {
                 // The kept policy becomes the model of the checkpoint (llama2j export turns it into a model)
                 System.arraycopy(run.bestPolicy, 0, policy.values(), 0, policy.size());
@@ -296,54 +298,17 @@ public final class PpoTrainer {
 
     /**
      * Generates one response per prompt (temperature 1), each ending at EOS or after responseLength
-     * tokens, and scores it with the policy, the reference and the reward.
+     * tokens, and scores it with the policy, the reference and the reward (which reads the
+     * answer without its EOS).
      */
     public Rollout rollout(int[][] batchPrompts, SplittableRandom random) {
-        int rows = batchPrompts.length, vocab = policy.config().vocabSize();
-        if (rows != config.batch()) throw new IllegalArgumentException("a rollout takes " + config.batch() + " prompts, found " + rows);
-        int[] inputs = new int[rows * seqLen], targets = new int[rows * seqLen];
-        float[] mask = new float[rows * seqLen];
-        int[] lengths = new int[rows], generated = new int[rows];
-        boolean[] endedAtEos = new boolean[rows];
-        for (int r = 0; r < rows; r++) {
-            lengths[r] = batchPrompts[r].length;
-            if (lengths[r] == 0 || lengths[r] > maxPromptLength) {
-                throw new IllegalArgumentException("prompt " + r + " has " + lengths[r] + " tokens, PPO was planned for 1 to " + maxPromptLength);
-            }
-            System.arraycopy(batchPrompts[r], 0, inputs, r * seqLen, lengths[r]);
+        if (batchPrompts.length != config.batch()) {
+            throw new IllegalArgumentException("a rollout takes " + config.batch() + " prompts, found " + batchPrompts.length);
         }
-        // Autoregressive sampling with the training forward: every row at once, each after its own prompt
-        // (a row's padding comes after its tokens, and attention is causal, so it never reaches them)
-        for (int i = 0, active = rows; i < responseLength && active > 0; i++) {
-            float[] logits = rolloutPolicy.logits(new TokenBatch(rows, seqLen, inputs, targets, mask));
-            for (int r = 0; r < rows; r++) {
-                if (endedAtEos[r]) continue;
-                int t = r * seqLen + lengths[r] + i;
-                inputs[t] = sample(logits, (t - 1) * vocab, vocab, random);
-                generated[r]++;
-                if (inputs[t] == eosId) {
-                    endedAtEos[r] = true;
-                    active--;
-                }
-            }
-        }
-        int[][] responses = new int[rows][];
-        double[] scores = new double[rows];
-        for (int r = 0; r < rows; r++) {
-            for (int t = 0; t + 1 < seqLen; t++) {
-                targets[r * seqLen + t] = inputs[r * seqLen + t + 1];
-                mask[r * seqLen + t] = t + 1 >= lengths[r] && t + 1 < lengths[r] + generated[r] ? 1f : 0f;
-            }
-            responses[r] = java.util.Arrays.copyOfRange(inputs, r * seqLen + lengths[r], r * seqLen + lengths[r] + generated[r]);
-            // The reward reads the text of the answer; EOS only ends it
-            int[] scored = endedAtEos[r] ? java.util.Arrays.copyOf(responses[r], generated[r] - 1) : responses[r];
-            scores[r] = reward.score(batchPrompts[r], scored);
-        }
-        TokenBatch tokens = new TokenBatch(rows, seqLen, inputs, targets, mask);
-        float[] logProbs = new float[rows * seqLen], referenceLogProbs = new float[rows * seqLen];
-        rolloutPolicy.tokenLogProbs(tokens, logProbs);
-        rolloutReference.tokenLogProbs(tokens, referenceLogProbs);
-        return new Rollout(tokens, lengths, responses, endedAtEos, scores, logProbs, referenceLogProbs);
+        PolicySampler.Samples s = sampler.sample(batchPrompts, random);
+        double[] scores = new double[batchPrompts.length];
+        for (int r = 0; r < scores.length; r++) scores[r] = reward.score(batchPrompts[r], s.answer(r));
+        return new Rollout(s.tokens(), s.promptLengths(), s.responses(), s.endedAtEos(), scores, s.logProbs(), s.referenceLogProbs());
     }
 
     /**
@@ -452,20 +417,6 @@ public final class PpoTrainer {
             }
         }
         return sum / n;
-    }
-
-    private static int sample(float[] logits, int offset, int vocab, SplittableRandom random) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
-        double sum = 0;
-        double[] p = new double[vocab];
-        for (int i = 0; i < vocab; i++) sum += p[i] = Math.exp(logits[offset + i] - max);
-        double u = random.nextDouble() * sum;
-        for (int i = 0; i < vocab; i++) {
-            u -= p[i];
-            if (u <= 0) return i;
-        }
-        return vocab - 1;
     }
 
     private TokenBatch slice(TokenBatch b, int[] rows) {
