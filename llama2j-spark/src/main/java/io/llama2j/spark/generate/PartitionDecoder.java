@@ -98,7 +98,7 @@ final class PartitionDecoder implements MapPartitionsFunction<Row, Row> {
             RowRequest request;
             try {
                 request = RowRequest.read(row, columns);
-            } catch (RowRequest.InvalidRow e) {
+            } catch (io.llama2j.spark.RowFields.InvalidRow e) {
                 return error(null, e.getMessage());
             }
             int[] promptIds;
