@@ -46,7 +46,7 @@ class AlignmentResumeTest {
     private List<String> preferenceArguments(String command, String model, Path out, int epochs) throws IOException {
         Path data = RlhfCommandsTest.preferences(dir, "train.jsonl", 0, 24), heldOut = RlhfCommandsTest.preferences(dir, "heldout.jsonl", 24, 28);
         return List.of(command, "-m", model, "--data", data.toString(), "--heldout", heldOut.toString(), "--out", out.toString(),
-                "--seq", "40", "--pairs-per-batch", "2", "--epochs", String.valueOf(epochs), "--lr", "1e-3", "-t", "2");
+                "--seq", "48", "--pairs-per-batch", "2", "--epochs", String.valueOf(epochs), "--lr", "1e-3", "-t", "2");
     }
 
     private Process startChild(List<String> args) throws IOException {

@@ -19,11 +19,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the chosen answer contains the required word "happy", the rejected one does not.
  */
 class RlhfCommandsTest {
-    private static final String[] THINGS = {"cat", "dog", "girl", "boy", "bird", "fish", "tree", "ball", "sun", "car",
+    static final String[] THINGS = {"cat", "dog", "girl", "boy", "bird", "fish", "tree", "ball", "sun", "car",
             "mom", "dad", "frog", "cake", "duck", "bear", "park", "book", "toy", "boat"};
     private static final String[] RATINGS = {"significantly_better", "better", "slightly_better", "negligibly_better"};
 
-    private static Path preferences(Path dir, String name, int from, int to) throws IOException {
+    static Path preferences(Path dir, String name, int from, int to) throws IOException {
         List<String> lines = new ArrayList<>();
         for (int i = from; i < to; i++) {
             String thing = THINGS[i % THINGS.length], other = THINGS[(i * 7 + 3) % THINGS.length];
