@@ -37,14 +37,14 @@ class AlignmentResumeTest {
                 assertThat(r.exitCode()).as(r.err()).isZero();
             }
             return List.of("ppo", "-m", model, "--reward", rm.toString(), "--prompts", promptFile.toString(), "--out", out.toString(),
-                    "--iterations", "6", "--batch", "4", "--mini-batch", "2", "--response-tokens", "6", "--lr", "1e-4",
-                    "--patience", "6", "-t", "2");
+                    "--iterations", "5", "--batch", "2", "--mini-batch", "1", "--response-tokens", "4", "--lr", "1e-4",
+                    "--patience", "5", "-t", "2");
         }
         return preferenceArguments(command, model, out, 2);
     }
 
     private List<String> preferenceArguments(String command, String model, Path out, int epochs) throws IOException {
-        Path data = RlhfCommandsTest.preferences(dir, "train.jsonl", 0, 24), heldOut = RlhfCommandsTest.preferences(dir, "heldout.jsonl", 24, 28);
+        Path data = RlhfCommandsTest.preferences(dir, "train.jsonl", 0, 16), heldOut = RlhfCommandsTest.preferences(dir, "heldout.jsonl", 16, 18);
         return List.of(command, "-m", model, "--data", data.toString(), "--heldout", heldOut.toString(), "--out", out.toString(),
                 "--seq", "48", "--pairs-per-batch", "2", "--epochs", String.valueOf(epochs), "--lr", "1e-3", "-t", "2");
     }
