@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 MergeCommand.class,
                 SftCommand.class,
                 GattCommand.class,
+                GattCheckCommand.class,
                 DistillCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
