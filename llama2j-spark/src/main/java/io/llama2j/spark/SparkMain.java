@@ -104,12 +104,16 @@ public final class SparkMain {
         @Option(names = "--threads-per-task", defaultValue = "" + GenerationJobSettings.DEFAULT_THREADS_PER_TASK,
                 description = "Matmul threads inside each Spark task (default: ${DEFAULT-VALUE}).") int threadsPerTask;
 
+        @Option(names = "--batch", defaultValue = "" + GenerationJobSettings.DEFAULT_BATCH,
+                description = "Rows each task decodes together, one batched forward per token; each holds a KV cache (default: ${DEFAULT-VALUE}).")
+        int batch;
+
         @Override
         public Integer call() throws Exception {
             long jobSeed = seed != null ? seed : System.nanoTime();
             GenerationJobSettings settings;
             try {
-                settings = new GenerationJobSettings(model, tokenizer, maxTokens, temperature, topP, topK, jobSeed, stops, threadsPerTask);
+                settings = new GenerationJobSettings(model, tokenizer, maxTokens, temperature, topP, topK, jobSeed, stops, threadsPerTask, batch);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
