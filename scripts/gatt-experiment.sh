@@ -15,7 +15,7 @@
 #      (their own answers, no instruction, every answer trained);
 #   5. llama2j gatt-check: held-out 5-turn dialogs with the instruction as system message,
 #      greedy answers, "ends with the word Okay" per turn, for the base, control and GAtt models.
-# Usage: scripts/gatt-experiment.sh [WORK_DIR] [THREADS]
+# Usage: scripts/gatt-experiment.sh [WORK_DIR] [THREADS]   (steps whose output exists in WORK_DIR are skipped)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/gatt-experiment} threads=${2:-2}
@@ -68,14 +68,14 @@ sft() { # MODEL DATA OUT STEPS LR
 echo "== base chat model"
 [ -f "$work/base/model.gguf" ] || sft "$data/stories260K.bin" "$work/base-sft.jsonl" "$work/base" 120 1e-3
 echo "== GAtt data (instruction concatenated to every user turn while sampling)"
-llama gatt -m "$work/base/model.gguf" --instruction "$instruction" --dialogs "$work/gatt-dialogs.jsonl" \
+[ -f "$work/gatt.jsonl" ] || llama gatt -m "$work/base/model.gguf" --instruction "$instruction" --dialogs "$work/gatt-dialogs.jsonl" \
   -o "$work/gatt.jsonl" --temperature 0.6 --seed 1 --max-answer-tokens 48
 cat "$work/gatt.jsonl" "$work/base-sample.jsonl" > "$work/gatt-mix.jsonl"
 echo "== GAtt model"
-sft "$work/base/model.gguf" "$work/gatt-mix.jsonl" "$work/gatt-model" 40 5e-4
+[ -f "$work/gatt-model/model.gguf" ] || sft "$work/base/model.gguf" "$work/gatt-mix.jsonl" "$work/gatt-model" 40 5e-4
 echo "== control model (the same steps on the same dialogs as plain multi-turn data: no GAtt)"
 cat "$work/gatt-dialogs.jsonl" "$work/base-sample.jsonl" > "$work/control-mix.jsonl"
-sft "$work/base/model.gguf" "$work/control-mix.jsonl" "$work/control-model" 40 5e-4
+[ -f "$work/control-model/model.gguf" ] || sft "$work/base/model.gguf" "$work/control-mix.jsonl" "$work/control-model" 40 5e-4
 for m in base control-model gatt-model; do
   echo "== gatt-check: $m"
   llama gatt-check -m "$work/$m/model.gguf" --instruction "$instruction" --check ends-with:Okay \

@@ -65,11 +65,15 @@ public final class GattCheckCommand implements Callable<Integer> {
     @Option(names = "--max-answer-tokens", defaultValue = "64", description = "Most tokens per answer (default ${DEFAULT-VALUE}).")
     int maxAnswerTokens;
 
+    @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
+    Integer threads;
+
     @Mixin
     SamplingOptions sampling;
 
     @Override
     public Integer call() throws Exception {
+        if (threads != null) Parallel.setSharedThreads(threads);
         InstructionCheck checker = InstructionCheck.parse(check);
         List<List<String>> userTurns = Conversations.read(dialogs).stream().map(GhostAttention::userTurns).toList();
         SamplerConfig samplerConfig = sampling.toConfig(spec.commandLine(), DEFAULT_TEMPERATURE, SamplerConfig.META_CHAT_TOP_P);
@@ -82,7 +86,8 @@ public final class GattCheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "| turn | answers | followed (%s) | rate |%n|---|---|---|---|%n", checker);
         for (int t = 0; t < r.turns(); t++) {
-            out.printf(Locale.ROOT, "| %d | %d | %d | %.0f%% |%n", t + 1, r.asked()[t], r.passed()[t], 100 * r.rate(t));
+            String rate = r.asked()[t] == 0 ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.rate(t));
+            out.printf(Locale.ROOT, "| %d | %d | %d | %s |%n", t + 1, r.asked()[t], r.passed()[t], rate);
         }
         out.flush();
         return 0;

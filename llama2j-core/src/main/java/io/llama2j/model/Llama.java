@@ -134,11 +134,12 @@ public final class Llama {
      * product over the B tokens, {@link MatMul#matMul}); attention runs per sequence on its own
      * KV cache. The sequences may be at different positions and have different cache lengths.
      *
-     * <p>Numerics: a sequence's logits do not depend on which other sequences share the step.
-     * With one sequence the step is {@code forward}'s single-token pass; with more, the
-     * products go through the batched kernel, which sums each output in the same order as a
-     * float32 weight's dot product (so float32 models give bit-identical logits) and differs
-     * from a quantized type's fused dot only by float32 rounding.
+     * <p>Numerics: with one sequence the step is {@code forward}'s single-token pass. With more,
+     * the products go through the batched kernel ({@link MatMul#matMul}), which computes each
+     * token's outputs alone, so a sequence's logits do not depend on which others share the
+     * step; it sums in the order of a float32 weight's dot product (float32 models give
+     * bit-identical logits to {@code forward}) and differs from a quantized type's fused dot
+     * only by float32 rounding.
      *
      * @param batch     scratch for at least {@code sequences.length} rows, made for this model's config
      * @param sequences distinct states, each with room for one more position

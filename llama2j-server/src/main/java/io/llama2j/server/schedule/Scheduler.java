@@ -17,8 +17,10 @@ import java.util.concurrent.TimeUnit;
  * step (each weight read once per round, not once per slot). New requests thus join the
  * batch as soon as their prompt is in, without waiting for others to finish.
  * Requests beyond the slots wait in a bounded FIFO queue; a full queue refuses at once.
- * Each request owns its sequence state, sampler and detokenizer, so its output does not depend
- * on what else runs.
+ * Each request owns its sequence state, sampler and detokenizer, and the batched step computes
+ * each sequence's products on their own, so its output does not depend on what else runs (bit
+ * for bit on float32 weights; on quantized ones a step of one sequence uses the fused
+ * single-token kernel, which differs from the batched one by float32 rounding).
  */
 public final class Scheduler implements AutoCloseable {
 
