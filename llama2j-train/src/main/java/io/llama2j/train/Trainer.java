@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * uninterrupted run would have.
  */
 public final class Trainer {
-    private final ModelParameters params;
+    private final TrainingWeights params;
     private final TrainerConfig config;
     /** What the optimizer updates: {@code params}, or an adapter's parameters. */
     private final TrainableParameters trained;
@@ -62,12 +62,13 @@ public final class Trainer {
     /**
      * A run over any batches (SFT: packed sequences with an answer-only loss mask) that updates
      * {@code trained}: the model itself, or an adapter's parameters with the model frozen (then
-     * {@code adapter} is attached beside the model's projections).
+     * {@code adapter} is attached beside the model's projections; the model may then be a
+     * quantized base, {@link QuantizedWeights}: QLoRA).
      *
      * @param validation fresh validation batches in a fixed order at every evaluation, or null
      * @param title      what the plot calls the run (pretrain, sft, ...)
      */
-    public Trainer(ModelParameters params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
+    public Trainer(TrainingWeights params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
                    BatchSource train, Supplier<BatchSource> validation, String title, Path outDir, Parallel parallel,
                    PrintStream progress, Checkpoint resumeFrom) {
         this.params = params;
@@ -99,7 +100,7 @@ public final class Trainer {
     /** Steps completed. */
     public int step() { return step; }
 
-    public ModelParameters parameters() { return params; }
+    public TrainingWeights parameters() { return params; }
 
     /** Asks the loop to stop at the next step boundary (after writing a checkpoint). */
     public void requestStop() { stopRequested = true; }

@@ -19,8 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #ROW_BLOCK} rows × {@link #COLUMN_BLOCK} columns, split across threads; inside a task K
  * runs in slices of {@link #K_BLOCK} so that the slice of B (K_BLOCK × COLUMN_BLOCK floats) stays
  * in L2 while every row of the task passes over it; the register tile is 4 rows × 3 vectors
- * (12 accumulators). Every element of C is summed by one thread in a fixed k order, so results do
- * not depend on the thread count.
+ * (12 accumulators). Every element of C is summed by one thread in a fixed k order with fused
+ * multiply-adds, in the tiles and at the edges alike, so results depend neither on the thread
+ * count nor on m and n: a row of C has the same bits however many rows are multiplied with it
+ * (a reward model's score does not change with the padding after the sequence).
  */
 public final class Gemm {
     private Gemm() {}
@@ -95,7 +97,8 @@ public final class Gemm {
             for (int j = jStart; j < c1; j++) {
                 float sum = loadC ? c[cOff + i * n + j] : 0f;
                 int aIndex = aOff + i * aRowStride + k0 * aDepthStride;
-                for (int kk = k0; kk < k1; kk++, aIndex += aDepthStride) sum += a[aIndex] * b[bOff + kk * n + j];
+                // fused, as the register tiles' lanes: an element's bits do not depend on whether it fell in a tile
+                for (int kk = k0; kk < k1; kk++, aIndex += aDepthStride) sum = Math.fma(a[aIndex], b[bOff + kk * n + j], sum);
                 c[cOff + i * n + j] = sum;
             }
         }
