@@ -88,7 +88,7 @@ class ParallelTest {
     @Test
     void chunkedAndContiguousLoopsCanAlternateManyTimes() {
         try (Parallel p = new Parallel(3)) {
-            for (int call = 0; call < 5_000; call++) {
+            for (int call = 0; call < 2_000; call++) {
                 int n = 1 + call % 97;
                 AtomicInteger sum = new AtomicInteger();
                 if (call % 2 == 0) p.forChunks(n, 3, (s, e) -> sum.addAndGet(e - s));
