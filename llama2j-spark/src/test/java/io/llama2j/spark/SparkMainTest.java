@@ -24,7 +24,7 @@ class SparkMainTest {
 
     private static Run run(String... args) {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new SparkMain()).setCaseInsensitiveEnumValuesAllowed(true).setErr(new PrintWriter(err, true));
+        CommandLine cli = SparkMain.commandLine().setErr(new PrintWriter(err, true));
         int code = cli.execute(args);
         return new Run(code, err.toString());
     }
@@ -93,5 +93,17 @@ class SparkMainTest {
         assertThat(rows).filteredOn(l -> l.contains("\"chosen_score\"")).hasSize(2).allMatch(l -> l.contains("\"chosen_wins\""));
         assertThat(rows).filteredOn(l -> l.contains("\"score\"")).singleElement().asString().contains("It was hot.");
         assertThat(rows).filteredOn(l -> l.contains("\"error\"")).singleElement().asString().contains("malformed input record: not json");
+    }
+
+    @Test
+    void aMissingModelEndsTheJobWithOneLineNamingIt() throws IOException {
+        Path input = dir.resolve("prompts.jsonl");
+        Files.write(input, List.of("{\"id\": \"a\", \"prompt\": \"Once upon a time\"}"));
+        Path missing = dir.resolve("no-such-model.gguf");
+        Run r = run("generate", "--master", "local[1]", "--input", input.toString(), "--output", dir.resolve("out").toString(),
+                "-m", missing.toString(), "-n", "4");
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("llama2j-spark generate: ").contains("no-such-model.gguf").doesNotContain("\tat ");
     }
 }
