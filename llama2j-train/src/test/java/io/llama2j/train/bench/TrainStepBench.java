@@ -16,6 +16,11 @@ import java.util.Random;
  * Not a test: tokens/s and MFU of one training step (forward + backward, no optimizer) of a named
  * shape on random tokens, without data files. Run under JFR to see which ops take the time.
  * Arguments: SHAPE VOCAB BATCH SEQ THREADS STEPS [PEAK_GFLOPS].
+ *
+ * <p>Two rates per step: wall clock, and per second of the process's CPU time divided by the
+ * thread count ("cpu"): on the shared 2-core machine the threads are descheduled for much of
+ * the wall time, and the CPU-time rate is what the step would run at with the cores to itself
+ * (it still counts the pool's spin-waits, the JIT and GC threads).
  */
 public final class TrainStepBench {
     public static void main(String[] args) {
@@ -31,19 +36,28 @@ public final class TrainStepBench {
         TokenBatch tokens = TokenBatch.unmasked(batch, seq, inputs, targets);
         try (Parallel parallel = new Parallel(threads)) {
             TrainingModel model = new TrainingModel(params, batch, seq, parallel);
-            double[] rates = new double[steps];
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            double[] rates = new double[steps], cpuRates = new double[steps];
             for (int s = 0; s < steps; s++) {
-                long t0 = System.nanoTime();
+                long cpu0 = os.getProcessCpuTime(), t0 = System.nanoTime();
                 model.forwardBackward(tokens, 1f / tokens.tokens());
                 rates[s] = tokens.tokens() / ((System.nanoTime() - t0) / 1e9);
-                System.out.printf(Locale.ROOT, "step %d: %.0f tokens/s%n", s + 1, rates[s]);
+                cpuRates[s] = tokens.tokens() / ((os.getProcessCpuTime() - cpu0) / 1e9 / threads);
+                System.out.printf(Locale.ROOT, "step %d: %.0f tokens/s (cpu %.0f)%n", s + 1, rates[s], cpuRates[s]);
             }
-            double[] warm = Arrays.copyOfRange(rates, Math.min(3, steps - 1), steps);
-            Arrays.sort(warm);
-            double median = warm[warm.length / 2];
             long n = shape.parameterCount(vocab);
-            System.out.printf(Locale.ROOT, "%s vocab %d, %,d parameters, %d x %d, %d threads: median %.0f tokens/s, MFU %.1f%% of %.0f GFLOP/s%n",
-                    shape.name(), vocab, n, batch, seq, threads, median, 100 * 6.0 * n * median / (peak * 1e9), peak);
+            double median = warmMedian(rates), cpuMedian = warmMedian(cpuRates);
+            System.out.printf(Locale.ROOT, "%s vocab %d, %,d parameters, %d x %d, %d threads, load %.1f: median %.0f tokens/s, MFU %.1f%%;"
+                            + " cpu %.0f tokens/s, MFU %.1f%% of %.0f GFLOP/s%n",
+                    shape.name(), vocab, n, batch, seq, threads, os.getSystemLoadAverage(), median, 100 * 6.0 * n * median / (peak * 1e9),
+                    cpuMedian, 100 * 6.0 * n * cpuMedian / (peak * 1e9), peak);
         }
+    }
+
+    /** Median of the steps after the first three (JIT warm-up). */
+    private static double warmMedian(double[] rates) {
+        double[] warm = Arrays.copyOfRange(rates, Math.min(3, rates.length - 1), rates.length);
+        Arrays.sort(warm);
+        return warm[warm.length / 2];
     }
 }

@@ -22,6 +22,23 @@ class ExpTest {
     }
 
     @Test
+    void sigmoidOfTheSwiGluGateMatchesTheDefinitionWithoutOverflowAtLargeMagnitudes() {
+        for (float g = -120f; g <= 120f; g += 0.0731f) {
+            double expected = 1 / (1 + Math.exp(-g));
+            assertThat((double) SwiGluOps.sigmoid(g)).as("sigmoid(%s)", g).isCloseTo(expected, within(3e-7 * expected + 1e-30));
+        }
+        float[] g = {-1000f, -50f, -0.5f, -0f, 0f, 0.5f, 50f, 1000f, 3f, -3f, 7f, -7f, 1f, -1f, 2f, -2f, 0.1f};
+        float[] u = new float[g.length], h = new float[g.length];
+        java.util.Arrays.fill(u, 2f);
+        try (Parallel parallel = new Parallel(1)) {
+            SwiGluOps.forward(parallel, h, g, u, g.length); // one vector of up to 16 lanes and a scalar tail
+        }
+        for (int i = 0; i < g.length; i++) {
+            assertThat(h[i]).as("silu(%s) * 2", g[i]).isEqualTo(g[i] * SwiGluOps.sigmoid(g[i]) * 2f);
+        }
+    }
+
+    @Test
     void vectorizedCrossEntropyMatchesTheScalarDefinitionForLongAndShortRows() {
         SplittableRandom random = new SplittableRandom(5);
         for (int vocab : new int[]{9, 37, 1500}) { // scalar tail only; vector body plus tail; several sum blocks
