@@ -12,9 +12,10 @@ import io.llama2j.tensor.Parallel;
  *             dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √hs
  *             dQ = dS K                     dK += dSᵀ Q
  * </pre>
- * Every product is a {@link Gemm} call on strided slices of the activations (the head's columns
- * of q, k, v), so attention runs at matrix-product speed instead of one short dot product per
- * (t, s) pair. The products cover the whole T × T square: P and dS are zero above the diagonal,
+ * For heads at least as wide as Gemm's register tile every product is a {@link Gemm} call on
+ * strided slices of the activations (the head's columns of q, k, v), so attention runs at
+ * matrix-product speed instead of one short dot product per (t, s) pair; narrower heads keep
+ * the per-pair loops. The products cover the whole T × T square: P and dS are zero above the diagonal,
  * so the masked half adds exact zeros (twice the causal FLOPs, still far faster than scalar
  * loops at head sizes of 48-64). The forward splits (sequence, head) pairs across threads; the
  * backward splits (sequence, key/value head) so that the heads sharing a key/value head add into
@@ -47,6 +48,30 @@ public final class AttentionOps {
      * nKvHeads·hs); the probabilities p (zero above the diagonal) are kept for the backward.
      */
     public void forward(Parallel parallel, float[] out, float[] p, float[] q, float[] k, float[] v) {
+        if (byProducts()) {
+            forwardByProducts(parallel, out, p, q, k, v);
+        } else {
+            forwardByRows(parallel, out, p, q, k, v);
+        }
+    }
+
+    /** dq, dk, dv (overwritten) from dout and the forward's q, k, v and probabilities. */
+    public void backward(Parallel parallel, float[] dq, float[] dk, float[] dv, float[] dout,
+                         float[] p, float[] q, float[] k, float[] v) {
+        if (byProducts()) {
+            backwardByProducts(parallel, dq, dk, dv, dout, p, q, k, v);
+        } else {
+            backwardByRows(parallel, dq, dk, dv, dout, p, q, k, v);
+        }
+    }
+
+    /**
+     * Heads at least as wide as Gemm's register tile run as matrix products; narrower heads
+     * (stories260K: 8) would make every product's tile an edge tile, and run as the per-row loops.
+     */
+    private boolean byProducts() { return headSize >= Gemm.TILE_COLUMNS; }
+
+    private void forwardByProducts(Parallel parallel, float[] out, float[] p, float[] q, float[] k, float[] v) {
         int dim = nHeads * headSize, kvDim = nKvHeads * headSize, group = nHeads / nKvHeads, t2 = seqLen * seqLen;
         float scale = (float) (1.0 / Math.sqrt(headSize));
         parallel.forRange(batch * nHeads, 1, (first, end) -> {
@@ -79,9 +104,8 @@ public final class AttentionOps {
         java.util.Arrays.fill(p, row + visible, row + width, 0f);
     }
 
-    /** dq, dk, dv (overwritten) from dout and the forward's q, k, v and probabilities. */
-    public void backward(Parallel parallel, float[] dq, float[] dk, float[] dv, float[] dout,
-                         float[] p, float[] q, float[] k, float[] v) {
+    private void backwardByProducts(Parallel parallel, float[] dq, float[] dk, float[] dv, float[] dout,
+                                    float[] p, float[] q, float[] k, float[] v) {
         int dim = nHeads * headSize, kvDim = nKvHeads * headSize, group = nHeads / nKvHeads, t2 = seqLen * seqLen;
         float scale = (float) (1.0 / Math.sqrt(headSize));
         parallel.forRange(batch * nKvHeads, 1, (first, end) -> {
@@ -110,6 +134,90 @@ public final class AttentionOps {
                     // dQ = dS K, dK += dSᵀ Q
                     Gemm.multiply(SERIAL, seqLen, headSize, seqLen, ds, 0, seqLen, 1, k, kvOff, kvDim, 1, dq, qOff, dim, false);
                     Gemm.multiply(SERIAL, seqLen, headSize, seqLen, ds, 0, 1, seqLen, q, qOff, dim, 1, dk, kvOff, kvDim, true);
+                }
+            }
+        });
+    }
+
+    // Narrow heads: one (t, s) pair at a time with short vectors (VectorMath); only s ≤ t of p is written and read.
+
+    private void forwardByRows(Parallel parallel, float[] out, float[] p, float[] q, float[] k, float[] v) {
+        int dim = nHeads * headSize, kvDim = nKvHeads * headSize, group = nHeads / nKvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headSize));
+        parallel.forRange(batch * nHeads, 1, (first, end) -> {
+            float[] scratch = new float[VectorMath.SCRATCH];
+            for (int bh = first; bh < end; bh++) {
+                int b = bh / nHeads, h = bh % nHeads;
+                int kvOffset = (h / group) * headSize;
+                for (int t = 0; t < seqLen; t++) {
+                    int row = b * seqLen + t;
+                    int qBase = row * dim + h * headSize;
+                    int pBase = ((bh * seqLen) + t) * seqLen;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int s = 0; s <= t; s++) {
+                        int kBase = (b * seqLen + s) * kvDim + kvOffset;
+                        float score = VectorMath.dot(q, qBase, k, kBase, headSize, scratch) * scale;
+                        p[pBase + s] = score;
+                        max = Math.max(max, score);
+                    }
+                    float sum = 0f;
+                    for (int s = 0; s <= t; s++) {
+                        float e = (float) Math.exp(p[pBase + s] - max);
+                        p[pBase + s] = e;
+                        sum += e;
+                    }
+                    float inverse = 1f / sum;
+                    int outBase = row * dim + h * headSize;
+                    java.util.Arrays.fill(out, outBase, outBase + headSize, 0f);
+                    for (int s = 0; s <= t; s++) {
+                        float weight = p[pBase + s] * inverse;
+                        p[pBase + s] = weight;
+                        int vBase = (b * seqLen + s) * kvDim + kvOffset;
+                        VectorMath.axpy(weight, v, vBase, out, outBase, headSize);
+                    }
+                }
+            }
+        });
+    }
+
+    private void backwardByRows(Parallel parallel, float[] dq, float[] dk, float[] dv, float[] dout,
+                         float[] p, float[] q, float[] k, float[] v) {
+        int dim = nHeads * headSize, kvDim = nKvHeads * headSize, group = nHeads / nKvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headSize));
+        parallel.forRange(batch * nKvHeads, 1, (first, end) -> {
+            float[] dp = new float[seqLen];
+            float[] scratch = new float[VectorMath.SCRATCH];
+            for (int bkv = first; bkv < end; bkv++) {
+                int b = bkv / nKvHeads, kvHead = bkv % nKvHeads;
+                int kvOffset = kvHead * headSize;
+                for (int s = 0; s < seqLen; s++) {
+                    int kvBase = (b * seqLen + s) * kvDim + kvOffset;
+                    java.util.Arrays.fill(dk, kvBase, kvBase + headSize, 0f);
+                    java.util.Arrays.fill(dv, kvBase, kvBase + headSize, 0f);
+                }
+                for (int h = kvHead * group; h < (kvHead + 1) * group; h++) {
+                    int bh = b * nHeads + h;
+                    for (int t = 0; t < seqLen; t++) {
+                        int row = b * seqLen + t;
+                        int qBase = row * dim + h * headSize;
+                        int pBase = ((bh * seqLen) + t) * seqLen;
+                        float weightedSum = 0f; // Σ_s p[t, s] dp[t, s]
+                        for (int s = 0; s <= t; s++) {
+                            int vBase = (b * seqLen + s) * kvDim + kvOffset;
+                            float d = VectorMath.dot(dout, qBase, v, vBase, headSize, scratch);
+                            dp[s] = d;
+                            weightedSum += p[pBase + s] * d;
+                            float weight = p[pBase + s];
+                            VectorMath.axpy(weight, dout, qBase, dv, vBase, headSize);
+                        }
+                        java.util.Arrays.fill(dq, qBase, qBase + headSize, 0f);
+                        for (int s = 0; s <= t; s++) {
+                            float dScore = p[pBase + s] * (dp[s] - weightedSum) * scale;
+                            int kBase = (b * seqLen + s) * kvDim + kvOffset;
+                            VectorMath.axpy(dScore, k, kBase, dq, qBase, headSize);
+                            VectorMath.axpy(dScore, q, qBase, dk, kBase, headSize);
+                        }
+                    }
                 }
             }
         });
