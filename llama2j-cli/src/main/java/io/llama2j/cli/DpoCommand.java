@@ -49,7 +49,8 @@ public final class DpoCommand implements Callable<Integer> {
                     policy.size(), beta, split.train().size(), split.heldOut().size());
             PreferenceTrainer trainer = new PreferenceTrainer(dpo, config, m.tokenizer().eosId(), parallel, err);
             PreferenceTrainer.Evaluation before = trainer.evaluate(split.heldOut());
-            PreferenceTrainer.Result r = trainer.train(split.train(), split.heldOut(), options.out);
+            PreferenceTrainer.Result r = trainer.train(split.train(), split.heldOut(), options.out, options.resumeFrom());
+            if (r.interrupted()) return 0;
             err.printf(Locale.ROOT, "dpo: %d steps; held-out loss %.4f -> %.4f, implicit-reward accuracy %.3f -> %.3f; wrote %s%n",
                     r.steps(), before.loss(), r.heldOut().loss(), before.accuracy(), r.heldOut().accuracy(), options.out);
             return 0;

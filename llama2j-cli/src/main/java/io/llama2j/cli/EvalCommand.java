@@ -1,7 +1,5 @@
 package io.llama2j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.llama2j.eval.EvalReport;
 import io.llama2j.eval.EvalSettings;
 import io.llama2j.eval.EvalTask;
@@ -20,10 +18,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -108,12 +103,7 @@ public final class EvalCommand implements Callable<Integer> {
             out.print(report.table());
             out.flush();
             if (output != null) {
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("model", m.source().toString());
-                json.putAll(report.toJson());
-                Path parent = output.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(output.toFile(), json);
+                report.writeJson(output, m.source().toString());
                 err.println("eval: results written to " + output);
             }
         }

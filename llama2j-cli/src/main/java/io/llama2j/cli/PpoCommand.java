@@ -31,7 +31,8 @@ import java.util.concurrent.Callable;
  * §3.2.3): frozen reference, value model initialised from the reward model, GAE, clipped
  * objective, one gradient step per mini-batch, constant LR, early stopping on held-out prompts.
  * Paper values are the defaults (batch 512, mini-batch 64, LR 1e-6, β 0.01, clip 0.2); size them
- * down with the flags. Responses have a fixed number of tokens (--response-tokens).
+ * down with the flags. Responses end at EOS or after --response-tokens. Ctrl-C saves a checkpoint;
+ * {@code --resume} continues the run in --out exactly.
  * Example: {@code llama2j ppo -m sft.gguf --reward rm/ --prompts prompts.jsonl --out ppo/ --batch 16 --mini-batch 4}
  */
 @Command(name = "ppo", mixinStandardHelpOptions = true, description = "PPO of a policy against a trained reward model.")
@@ -84,11 +85,17 @@ public final class PpoCommand implements Callable<Integer> {
     @Option(names = "--patience", defaultValue = "3", description = "Iterations without a better held-out reward before stopping (default ${DEFAULT-VALUE}).")
     int patience;
 
-    @Option(names = "--response-tokens", defaultValue = "64", description = "Tokens per sampled response (default ${DEFAULT-VALUE}).")
+    @Option(names = "--response-tokens", defaultValue = "64", description = "Most tokens per sampled response; EOS ends one sooner (default ${DEFAULT-VALUE}).")
     int responseTokens;
 
     @Option(names = "--seed", defaultValue = "1337", description = "Seed of the prompt order and the sampling.")
     long seed;
+
+    @Option(names = "--save-every", defaultValue = "0", description = "Iterations between checkpoints; 0 = at the end and on Ctrl-C only.")
+    int saveEvery;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same options).")
+    boolean resume;
 
     @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
     Integer threads;
@@ -99,7 +106,7 @@ public final class PpoCommand implements Callable<Integer> {
         Parallel parallel = Parallel.shared();
         PrintStream err = PreferenceOptions.progress(spec.commandLine().getErr());
         PpoConfig config = new PpoConfig(iterations, batch, miniBatch, clip, PpoConfig.DEFAULT_GAMMA, PpoConfig.DEFAULT_LAMBDA,
-                learningRate, valueLearningRate, patience, RewardShapingConfig.paper().withKlBeta(beta));
+                learningRate, valueLearningRate, patience, RewardShapingConfig.paper().withKlBeta(beta), saveEvery);
         List<List<Message>> all = RejectionSampleCommand.readPrompts(prompts);
         List<List<Message>> train = new ArrayList<>(), held = new ArrayList<>();
         if (heldout != null) {
@@ -136,9 +143,11 @@ public final class PpoCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "ppo: %,d parameters; %d training and %d held-out prompts; batch %d, mini-batch %d, LR %s, beta %s%n",
                     policy.size(), trainIds.size(), heldIds.size(), batch, miniBatch, learningRate, beta);
             PpoTrainer trainer = new PpoTrainer(policy, reference, valueBackbone, valueHead, score, config, longestPrompt,
-                    responseTokens, parallel, err);
+                    responseTokens, m.tokenizer().eosId(), parallel, err);
+            Checkpoint resumeFrom = resume ? Checkpoint.read(out.resolve(Checkpoint.FILE_NAME)) : null;
             double before = trainer.heldOutReward(heldIds, seed);
-            List<PpoTrainer.IterationStats> stats = trainer.train(trainIds, heldIds, out, seed);
+            List<PpoTrainer.IterationStats> stats = trainer.train(trainIds, heldIds, out, seed, resumeFrom);
+            if (trainer.interrupted()) return 0;
             double after = trainer.heldOutReward(heldIds, seed);
             err.printf(Locale.ROOT, "ppo: %d iterations; held-out reward %.4f -> %.4f; wrote %s%n", stats.size(), before, after, out);
             return 0;

@@ -4,6 +4,7 @@ import io.llama2j.chat.ChatFormat;
 import io.llama2j.loading.LoadedModel;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.tensor.Parallel;
+import io.llama2j.train.Checkpoint;
 import io.llama2j.train.ModelParameters;
 import io.llama2j.train.optim.OptimizerConfig;
 import io.llama2j.train.reward.EncodedPreference;
@@ -22,7 +23,8 @@ import java.util.Random;
 
 /**
  * Options shared by {@code reward-train} and {@code dpo}: the starting model, the preference
- * JSONL, the held-out split, and the preference training recipe (Llama 2 reward-model defaults).
+ * JSONL, the held-out split, the preference training recipe (Llama 2 reward-model defaults), and
+ * checkpointing ({@code --save-every}, {@code --resume}: Ctrl-C saves a checkpoint to continue from).
  */
 final class PreferenceOptions {
     /** Share of the pairs held out when no --heldout file is given. */
@@ -61,12 +63,18 @@ final class PreferenceOptions {
     @Option(names = "--seed", defaultValue = "1337", description = "Order of the pairs and the held-out split.")
     long seed;
 
+    @Option(names = "--save-every", defaultValue = "0", description = "Steps between checkpoints; 0 = at the end and on Ctrl-C only.")
+    int saveEvery;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same options).")
+    boolean resume;
+
     @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
     Integer threads;
 
     PreferenceTrainingConfig trainingConfig() {
         return new PreferenceTrainingConfig(epochs, pairsPerBatch, seqLen, evalEvery, PreferenceTrainingConfig.PAPER_WARMUP_FRACTION,
-                PreferenceTrainingConfig.PAPER_MIN_WARMUP_STEPS, seed, OptimizerConfig.paper().withPeakLearningRate(learningRate));
+                PreferenceTrainingConfig.PAPER_MIN_WARMUP_STEPS, saveEvery, seed, OptimizerConfig.paper().withPeakLearningRate(learningRate));
     }
 
     Parallel parallel() {
@@ -80,6 +88,11 @@ final class PreferenceOptions {
             throw new IllegalArgumentException("--seq " + seqLen + " exceeds the model's context length " + m.config().contextLength());
         }
         return m;
+    }
+
+    /** The checkpoint in --out to continue from with --resume, or null for a fresh run. */
+    Checkpoint resumeFrom() throws IOException {
+        return resume ? Checkpoint.read(out.resolve(Checkpoint.FILE_NAME)) : null;
     }
 
     static ModelParameters parameters(LoadedModel m) {

@@ -13,6 +13,7 @@ import io.llama2j.model.Llama;
 import io.llama2j.tensor.Parallel;
 import io.llama2j.train.Checkpoint;
 import io.llama2j.train.ModelParameters;
+import io.llama2j.train.TrainingLog;
 import io.llama2j.train.reward.PreferenceData;
 import io.llama2j.train.reward.RewardModelScorer;
 import io.llama2j.train.reward.ScalarHead;
@@ -28,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -36,7 +39,9 @@ import java.util.concurrent.Callable;
  * {@code llama2j rejection-sample}: K samples per prompt from the policy, scored by a reward model
  * from {@code reward-train}; the best answer per prompt, pooled with the best of earlier
  * iterations already in --out, is written as SFT JSONL ({"messages": [..., assistant], "reward",
- * "iteration"}) for {@code llama2j sft}. Llama 2 paper §3.2.3.
+ * "iteration"}) for {@code llama2j sft}. Llama 2 paper §3.2.3. Each run is one iteration: it adds a
+ * line to log.jsonl in --log-dir and redraws reward.png there (mean, best-of-K and pooled reward
+ * per iteration); the pool file, replaced atomically, is the state the next iteration resumes from.
  * Example: {@code llama2j rejection-sample -m policy.gguf --reward rm/ --prompts prompts.jsonl -k 8 --out rs.jsonl}
  */
 @Command(name = "rejection-sample", mixinStandardHelpOptions = true,
@@ -77,6 +82,12 @@ public final class RejectionSampleCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "JSONL", description = "SFT data; an existing file is the pool of earlier iterations.")
     Path out;
 
+    @Option(names = "--log-dir", paramLabel = "DIR", description = "Folder for log.jsonl and reward.png (default: beside --out, named after it with -log).")
+    Path logDir;
+
+    /** The plot of the rewards per iteration in --log-dir. */
+    static final String REWARD_PLOT = "reward.png";
+
     @Override
     public Integer call() throws Exception {
         List<List<Message>> promptList = readPrompts(prompts);
@@ -104,11 +115,32 @@ public final class RejectionSampleCommand implements Callable<Integer> {
             double mean = fresh.stream().mapToDouble(RejectionSampler.PromptSamples::meanReward).average().orElse(Double.NaN);
             double best = fresh.stream().mapToDouble(p -> p.best().reward()).average().orElse(Double.NaN);
             double pooled = pool.stream().mapToDouble(RejectionSampler.PooledAnswer::reward).average().orElse(Double.NaN);
+            log(iteration, mean, best, pooled, pool.size());
             spec.commandLine().getErr().printf(Locale.ROOT,
                     "rejection-sample: iteration %d, %d prompts x %d samples at T=%s: mean reward %.4f, best-of-%d %.4f, pool %.4f"
                             + " (%d answers) written to %s%n", iteration, promptList.size(), samples, temperature, mean, samples, best,
                     pooled, pool.size(), out);
             return 0;
+        }
+    }
+
+    private void log(int iteration, double mean, double best, double pooled, int poolSize) throws IOException {
+        Path dir = logDir != null ? logDir
+                : out.toAbsolutePath().resolveSibling(out.getFileName().toString().replaceFirst("\\.jsonl?$", "") + "-log");
+        Files.createDirectories(dir);
+        try (TrainingLog log = new TrainingLog(dir, iteration - 1)) {
+            Map<String, Double> figures = new LinkedHashMap<>();
+            figures.put("mean_reward", mean);
+            figures.put("best_of_k_reward", best);
+            figures.put("pool_reward", pooled);
+            figures.put("pool_size", (double) poolSize);
+            figures.put("samples_per_prompt", (double) samples);
+            figures.put("temperature", (double) temperature);
+            log.metrics(iteration, "rs", figures);
+            log.plotFigures(REWARD_PLOT, "llama2j rejection-sample: reward per iteration (K " + samples + ", T " + temperature + ")",
+                    List.of(new TrainingLog.Curve("mean of the K samples", "rs", "mean_reward"),
+                            new TrainingLog.Curve("best of K", "rs", "best_of_k_reward"),
+                            new TrainingLog.Curve("pooled answers", "rs", "pool_reward")));
         }
     }
 
@@ -160,6 +192,9 @@ public final class RejectionSampleCommand implements Callable<Integer> {
             lines.add(JSON.writeValueAsString(node));
         }
         if (file.toAbsolutePath().getParent() != null) Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.write(file, lines, StandardCharsets.UTF_8);
+        // Replaced atomically: an interrupted iteration leaves the previous pool intact
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(temp, lines, StandardCharsets.UTF_8);
+        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

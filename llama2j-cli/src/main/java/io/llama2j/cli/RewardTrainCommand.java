@@ -59,7 +59,8 @@ public final class RewardTrainCommand implements Callable<Integer> {
                     backbone.size(), head.values().length, split.train().size(), split.heldOut().size(), margins);
             PreferenceTrainer trainer = new PreferenceTrainer(new RewardObjective(model, margins), config,
                     m.tokenizer().eosId(), parallel, err);
-            PreferenceTrainer.Result r = trainer.train(split.train(), split.heldOut(), options.out);
+            PreferenceTrainer.Result r = trainer.train(split.train(), split.heldOut(), options.out, options.resumeFrom());
+            if (r.interrupted()) return 0;
             err.printf(Locale.ROOT, "reward-train: %d steps, train loss %.4f; held-out accuracy %.3f %s; wrote %s%n", r.steps(),
                     r.trainLoss(), r.heldOut().accuracy(), r.heldOut().accuracyByRating(), options.out);
             return 0;

@@ -11,9 +11,11 @@ import io.llama2j.tensor.Parallel;
 import io.llama2j.train.Checkpoint;
 import io.llama2j.train.ModelParameters;
 import io.llama2j.train.ProjectionAdapter;
+import io.llama2j.train.QuantizedWeights;
 import io.llama2j.train.TrainableParameters;
 import io.llama2j.train.Trainer;
 import io.llama2j.train.TrainerConfig;
+import io.llama2j.train.TrainingWeights;
 import io.llama2j.loading.ModelFormat;
 import io.llama2j.train.export.ModelExport;
 import io.llama2j.train.lora.LoraParameters;
@@ -42,7 +44,11 @@ import java.util.concurrent.Callable;
  * {@code llama2j sft}: supervised fine-tuning (Llama 2 paper §3.1) with the pretraining trainer:
  * conversations formatted by ChatFormat, packed into sequences, the loss on assistant tokens only
  * (the mask is data), cosine LR from 2e-5, weight decay 0.1, 64 sequences per step, 2 epochs.
- * Full fine-tuning, or LoRA adapters on a frozen model with {@code --lora}.
+ * Full fine-tuning, or LoRA adapters on a frozen model with {@code --lora}; QLoRA (the frozen
+ * base kept quantized, dequantized block by block on the fly) with {@code --qlora}, and
+ * automatically with {@code --lora} when the model's matrices are quantized (a Q4_0 / Q8_0 GGUF):
+ * its blocks stay memory-mapped as stored. A float base is quantized to NF4 at load
+ * ({@code --qlora-type}).
  */
 @Command(name = "sft", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Supervised fine-tuning on chat conversations (JSONL {\"messages\":[{\"role\",\"content\"}...]};",
@@ -78,6 +84,24 @@ public final class SftCommand implements Callable<Integer> {
 
     @Option(names = "--lora", description = "Train LoRA adapters on a frozen model instead of every weight.")
     boolean lora;
+
+    @Option(names = "--qlora", description = {"QLoRA: LoRA (implied) beside a frozen base kept quantized and dequantized block by block",
+            "on the fly. Automatic with --lora when the model's matrices are quantized (e.g. a Q4_0 or Q8_0 GGUF)."})
+    boolean qlora;
+
+    /** How QLoRA keeps the frozen base. */
+    enum QloraType {
+        /** Quantized matrices as stored, float ones (F32, F16, BF16) as NF4. */
+        auto,
+        /** Every matrix quantized to NF4 at load. */
+        nf4,
+        /** Every matrix as stored (a float base stays F16 / F32). */
+        stored
+    }
+
+    @Option(names = "--qlora-type", defaultValue = "auto",
+            description = "QLoRA base storage: auto (quantized files as stored, float ones as NF4), nf4, stored (default ${DEFAULT-VALUE}).")
+    QloraType qloraType;
 
     @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r (default ${DEFAULT-VALUE}).")
     int rank;
@@ -178,18 +202,34 @@ public final class SftCommand implements Callable<Integer> {
                             + " %d steps of %d sequences%n", train.size(), trainSeqs.size(), seq, trainSeqs.answerTokens(),
                     trainSeqs.truncated(), held.size(), heldSeqs == null ? "none" : heldSeqs.size() + " sequences", runSteps, sequencesPerStep);
 
-            ModelParameters params = ModelParameters.of(m.config(), m.weights());
-            TrainableParameters trained = params;
+            boolean quantizedBase = m.weights().wq()[0].type().blockSize() > 1;
+            boolean useQlora = qlora || (lora && quantizedBase);
+            TrainingWeights params;
+            if (useQlora) {
+                QuantizedWeights.Storage storage = switch (qloraType) {
+                    case auto -> quantizedBase ? QuantizedWeights.Storage.AS_LOADED : QuantizedWeights.Storage.NF4;
+                    case nf4 -> QuantizedWeights.Storage.NF4;
+                    case stored -> QuantizedWeights.Storage.AS_LOADED;
+                };
+                QuantizedWeights base = QuantizedWeights.of(m.config(), m.weights(), storage);
+                err.printf(Locale.ROOT, "sft: QLoRA: frozen base of %,d parameters %s %s (%,d MB of matrices), dequantized block by block%n",
+                        base.parameterCount(), storage == QuantizedWeights.Storage.NF4 ? "quantized to" : "kept as",
+                        storage == QuantizedWeights.Storage.NF4 ? "NF4" : m.weights().wq()[0].type(), base.matrixBytes() >> 20);
+                params = base;
+            } else {
+                params = ModelParameters.of(m.config(), m.weights());
+            }
+            TrainableParameters trained = params instanceof ModelParameters full ? full : null;
             ProjectionAdapter adapter = null;
             LoraParameters loraParams = null;
-            if (lora) {
+            if (lora || useQlora) {
                 Set<LoraTarget> targetSet = EnumSet.noneOf(LoraTarget.class);
                 for (String t : targets) targetSet.add(LoraTarget.parse(t));
                 loraParams = new LoraParameters(new LoraConfig(rank, alpha, loraDropout, targetSet), m.config(), seed, Parallel.shared());
                 trained = loraParams;
                 adapter = loraParams;
                 err.printf(Locale.ROOT, "sft: LoRA r=%d alpha=%s dropout=%s on %s: %,d trainable parameters (the model's %,d frozen)%n",
-                        rank, alpha, loraDropout, targetSet, loraParams.size(), params.size());
+                        rank, alpha, loraDropout, targetSet, loraParams.size(), params.parameterCount());
             }
             Checkpoint checkpoint = null;
             if (resume) {
@@ -211,7 +251,7 @@ public final class SftCommand implements Callable<Integer> {
                 PeftAdapterFiles.write(result, loraParams.toAdapter(), m.config(), model.toString());
             } else {
                 result = out.resolve("model.gguf");
-                ModelExport.export(params, tokenizerFile(), ModelFormat.GGUF, GgmlType.F32, result);
+                ModelExport.export((ModelParameters) params, tokenizerFile(), ModelFormat.GGUF, GgmlType.F32, result);
             }
             err.printf(Locale.ROOT, "sft: %d steps, train loss %.4f, held-out answer loss %.4f; wrote %s%n",
                     r.steps(), r.trainLoss(), r.validationLoss(), result);

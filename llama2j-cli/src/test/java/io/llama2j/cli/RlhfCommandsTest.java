@@ -19,11 +19,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the chosen answer contains the required word "happy", the rejected one does not.
  */
 class RlhfCommandsTest {
-    private static final String[] THINGS = {"cat", "dog", "girl", "boy", "bird", "fish", "tree", "ball", "sun", "car",
+    static final String[] THINGS = {"cat", "dog", "girl", "boy", "bird", "fish", "tree", "ball", "sun", "car",
             "mom", "dad", "frog", "cake", "duck", "bear", "park", "book", "toy", "boat"};
     private static final String[] RATINGS = {"significantly_better", "better", "slightly_better", "negligibly_better"};
 
-    private static Path preferences(Path dir, String name, int from, int to) throws IOException {
+    static Path preferences(Path dir, String name, int from, int to) throws IOException {
         List<String> lines = new ArrayList<>();
         for (int i = from; i < to; i++) {
             String thing = THINGS[i % THINGS.length], other = THINGS[(i * 7 + 3) % THINGS.length];
@@ -71,6 +71,14 @@ class RlhfCommandsTest {
             assertThat(figure(rs.err(), "best-of-3 (-?[0-9.]+)")).isGreaterThanOrEqualTo(figure(rs.err(), "mean reward (-?[0-9.]+)"));
         }
         assertThat(Files.readAllLines(sft)).hasSize(2).allMatch(l -> l.contains("\"role\":\"assistant\"") && l.contains("\"reward\""));
+        Path rsLog = dir.resolve("rs-log");
+        assertThat(Files.readAllLines(rsLog.resolve("log.jsonl"))).hasSize(2).allMatch(l -> l.contains("\"type\":\"rs\""));
+        assertThat(rsLog.resolve(RejectionSampleCommand.REWARD_PLOT)).isNotEmptyFile();
+        // The kept answers are SFT data as they are
+        CliRun tuned = CliRun.of("sft", "-m", model, "--data", sft.toString(), "--out", dir.resolve("rs-sft").toString(), "--seq", "64",
+                "--sequences-per-step", "2", "--batch", "2", "--epochs", "1", "--val-fraction", "0", "--lr", "1e-4");
+        assertThat(tuned.exitCode()).as(tuned.err()).isZero();
+        assertThat(dir.resolve("rs-sft").resolve("checkpoint.bin")).exists();
 
         // PPO against this reward model, sized down to two iterations
         List<String> ppoPrompts = new ArrayList<>();
@@ -82,7 +90,7 @@ class RlhfCommandsTest {
                 "--response-tokens", "8", "--lr", "1e-4");
         assertThat(ppo.exitCode()).as(ppo.err()).isZero();
         assertThat(ppo.err()).contains("ppo iteration 1 | reward", "held-out reward");
-        assertThat(dir.resolve("ppo").resolve("checkpoint.bin")).exists();
+        for (String file : List.of("checkpoint.bin", "loss.png", "reward.png", "kl.png")) assertThat(dir.resolve("ppo").resolve(file)).exists();
     }
 
     @Test

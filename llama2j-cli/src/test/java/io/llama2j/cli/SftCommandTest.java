@@ -67,4 +67,57 @@ class SftCommandTest {
             assertThat(loaded.config()).isEqualTo(Llama2cCheckpoint.load(model).config());
         }
     }
+
+    private Path answers() throws Exception {
+        Path data = dir.resolve("answers.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            lines.append("{\"messages\":[{\"role\":\"user\",\"content\":\"Say hi ").append(i)
+                    .append("\"},{\"role\":\"assistant\",\"content\":\"hi there ").append(i).append("\"}]}\n");
+        }
+        Files.writeString(data, lines);
+        return data;
+    }
+
+    private static int run(StringWriter stderr, String... args) {
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter()));
+        cl.setErr(new PrintWriter(stderr));
+        return cl.execute(args);
+    }
+
+    @Test
+    void loraOnAQ4_0GgufIsQloraWithTheBaseKeptAsStoredAndWritesAnAdapter() throws Exception {
+        Path gguf = dir.resolve("q4.gguf");
+        StringWriter convertErr = new StringWriter();
+        assertThat(run(convertErr, "convert", "-m", TestData.file("stories260K.gguf").toString(), "-o", gguf.toString(),
+                "--type", "Q4_0")).as(convertErr.toString()).isZero();
+        Path out = dir.resolve("qlora");
+        StringWriter stderr = new StringWriter();
+        int exit = run(stderr, "sft", "-m", gguf.toString(), "--data", answers().toString(), "--out", out.toString(),
+                "--lora", "--rank", "2", "--seq", "32", "--batch", "1", "--sequences-per-step", "1", "--steps", "1",
+                "--val-fraction", "0", "--lr", "1e-3", "-t", "1");
+        assertThat(exit).as(stderr.toString()).isZero();
+        assertThat(stderr.toString()).contains("QLoRA: frozen base", "kept as Q4_0", "step 1/1", "wrote " + out.resolve("adapter"));
+        LlamaConfig config;
+        try (var base = io.llama2j.loading.ModelLoader.load(gguf, null)) {
+            config = base.config();
+        }
+        LoraAdapter adapter = PeftAdapterFiles.read(out.resolve("adapter"), config);
+        float maxB = 0;
+        for (float b : adapter.weights(io.llama2j.lora.LoraTarget.Q, 0).b()) maxB = Math.max(maxB, Math.abs(b));
+        assertThat(maxB).as("a step moved B away from 0").isPositive();
+    }
+
+    @Test
+    void qloraOnAFloatBaseQuantizesItToNf4() throws Exception {
+        Path out = dir.resolve("nf4");
+        StringWriter stderr = new StringWriter();
+        int exit = run(stderr, "sft", "-m", TestData.file("stories260K.bin").toString(), "-z", TestData.file("tok512.bin").toString(),
+                "--data", answers().toString(), "--out", out.toString(), "--qlora", "--rank", "2", "--seq", "32", "--batch", "1",
+                "--sequences-per-step", "1", "--steps", "1", "--val-fraction", "0", "-t", "1");
+        assertThat(exit).as(stderr.toString()).isZero();
+        assertThat(stderr.toString()).contains("QLoRA: frozen base", "quantized to NF4", "step 1/1");
+        assertThat(out.resolve("adapter").resolve("adapter_model.safetensors")).exists();
+    }
 }

@@ -24,7 +24,8 @@ import java.util.List;
  * Writes a model as a GGUF that llama.cpp loads: the metadata keys and value types its
  * convert_hf_to_gguf.py writes for a Llama (general.*, llama.*, tokenizer.ggml.*), tensors in
  * GGUF naming with ggml's dimension order (ne[0] = columns). Matrices take the requested type;
- * norm vectors stay F32, as llama.cpp keeps them. Encoded tensors are staged in a temporary file
+ * norm vectors stay F32, as llama.cpp keeps them, and a matrix whose rows are not whole blocks of a
+ * quantized type falls back to F16. Encoded tensors are staged in a temporary file
  * next to the output and mapped, so the model never has to fit on the heap.
  */
 final class GgufTarget {
@@ -89,8 +90,10 @@ final class GgufTarget {
                     GgmlType tensorType = t.shape().length == 1 ? GgmlType.F32 : type;
                     long cols = t.shape()[t.shape().length - 1];
                     if (cols % tensorType.blockSize() != 0) {
-                        throw new IllegalArgumentException(t.name() + " has rows of " + cols + " values, not a multiple of "
+                        // as llama-quantize does: a matrix whose rows do not split into blocks keeps 16-bit floats
+                        notes.add(t.name() + " written as F16: its rows of " + cols + " values are not a multiple of "
                                 + tensorType + "'s block of " + tensorType.blockSize());
+                        tensorType = GgmlType.F16;
                     }
                     long start = ch.position();
                     stage(t, tensorType, ch);

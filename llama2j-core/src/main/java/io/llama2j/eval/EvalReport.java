@@ -1,5 +1,11 @@
 package io.llama2j.eval;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,5 +75,18 @@ public record EvalReport(String task, String format, int items, int shots, List<
         out.put("metrics", results);
         out.put("samples", details);
         return out;
+    }
+
+    /**
+     * Writes the results file of {@code llama2j eval -o} (and {@code spark-eval}): {"model"}, then
+     * {@link #toJson()}, indented. Creates the parent folder.
+     */
+    public void writeJson(Path file, String model) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("model", model);
+        json.putAll(toJson());
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
     }
 }

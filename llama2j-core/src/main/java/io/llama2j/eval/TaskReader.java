@@ -23,7 +23,11 @@ public final class TaskReader {
     private TaskReader() {}
 
     public static EvalTask read(Path file, TaskFormat format) throws IOException {
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8), format);
+    }
+
+    /** Reads a task file's {@code text}; {@code file} names it in messages (a Spark job ships the text, not the path). */
+    public static EvalTask parse(String file, String text, TaskFormat format) throws IOException {
         List<Located> items = parseItems(file, text);
         if (items.isEmpty()) throw new IOException(file + ": the task file has no items");
         TaskFormat resolved = format == TaskFormat.AUTO ? detect(file, items.getFirst()) : format;
@@ -42,7 +46,7 @@ public final class TaskReader {
     /** An item and where it is, for messages ("line 12", "item 3"). */
     private record Located(JsonNode node, String where) {}
 
-    private static List<Located> parseItems(Path file, String text) throws IOException {
+    private static List<Located> parseItems(String file, String text) throws IOException {
         List<Located> items = new ArrayList<>();
         String trimmed = text.stripLeading();
         if (trimmed.startsWith("[")) {
@@ -67,7 +71,7 @@ public final class TaskReader {
         return items;
     }
 
-    private static TaskFormat detect(Path file, Located first) throws IOException {
+    private static TaskFormat detect(String file, Located first) throws IOException {
         JsonNode n = first.node();
         if (n.has("mc1_targets")) return TaskFormat.TRUTHFULQA;
         if (n.has("choices")) return TaskFormat.CHOICE;

@@ -12,27 +12,10 @@ public final class InferenceState {
     public static final int DEFAULT_PROMPT_BATCH = 64;
 
     final int batchCapacity;
-    /** (batch, dim) residual stream */
-    final float[] x;
-    /** (batch, dim) normalized input of a sub-layer */
-    final float[] xb;
-    /** (batch, dim) attention output before wo; also a sub-layer output added to x */
-    final float[] xb2;
-    /** (batch, dim) queries */
-    final float[] q;
-    /** (batch, kvDim) keys of the batch's tokens */
-    final float[] k;
-    /** (batch, kvDim) values of the batch's tokens */
-    final float[] v;
-    /** (batch, hiddenDim) w1 x, then silu(w1 x) * w3 x */
-    final float[] hb;
-    /** (batch, hiddenDim) w3 x */
-    final float[] hb2;
+    /** (batch rows) the forward pass's activations for a prompt batch of this sequence */
+    final Activations activations;
     /** (nHeads, maxSequenceLength) attention scores, one row per head */
     final float[] att;
-    /** (headSize / 2) RoPE rotation of the current position */
-    final float[] ropeCos;
-    final float[] ropeSin;
     /** (vocabSize) logits of the last processed position */
     final float[] logits;
     final KvCache kvCache;
@@ -49,19 +32,9 @@ public final class InferenceState {
         if (batchCapacity < 1) throw new IllegalArgumentException("prompt batch must be at least 1, found " + batchCapacity);
         this.batchCapacity = batchCapacity;
         this.dim = config.dim();
-        int dim = config.dim(), kvDim = config.kvDim(), hidden = config.hiddenDim();
         this.kvCache = new KvCache(config, maxSequenceLength);
-        this.x = new float[batchCapacity * dim];
-        this.xb = new float[batchCapacity * dim];
-        this.xb2 = new float[batchCapacity * dim];
-        this.q = new float[batchCapacity * dim];
-        this.k = new float[batchCapacity * kvDim];
-        this.v = new float[batchCapacity * kvDim];
-        this.hb = new float[batchCapacity * hidden];
-        this.hb2 = new float[batchCapacity * hidden];
+        this.activations = new Activations(config, batchCapacity);
         this.att = new float[config.nHeads() * maxSequenceLength];
-        this.ropeCos = new float[config.headSize() / 2];
-        this.ropeSin = new float[config.headSize() / 2];
         this.logits = new float[config.vocabSize()];
     }
 
@@ -91,13 +64,13 @@ public final class InferenceState {
     /**
      * The final hidden state of the last processed position: RmsNorm(x) with the output norm's
      * weights, the (dim) vector the classifier multiplies into the logits. Valid after
-     * {@link Llama#forward}, overwritten by the next pass. Read by embeddings (the server's
+     * {@link Llama#forward} or {@link Llama#decodeStep}, overwritten by the next pass. Read by embeddings (the server's
      * mean pooling); it does not change the forward pass.
      */
     public void copyFinalHidden(float[] destination) {
         if (destination.length != dim) {
             throw new IllegalArgumentException("final hidden state has " + dim + " values, destination holds " + destination.length);
         }
-        System.arraycopy(xb, 0, destination, 0, dim);
+        System.arraycopy(activations.xb, 0, destination, 0, dim);
     }
 }

@@ -19,7 +19,8 @@ import io.llama2j.tensor.Parallel;
  *   logits = Wout · RmsNorm(x)
  * </pre>
  * Prompt tokens go through in batches (one matrix-matrix product per weight); generation passes
- * one token at a time. A Llama is immutable and may serve several {@link InferenceState}s.
+ * one token at a time, or one token for each of several sequences together ({@link #decodeStep},
+ * continuous batching: the weights are read once per step for all of them). A Llama is immutable and may serve several {@link InferenceState}s.
  * With a LoRA adapter (Hu et al. 2021) each adapted projection becomes W·x + (α/r)·B·(A·x), the
  * adapter added right after the projection's product, without merging it into W.
  *
@@ -128,69 +129,150 @@ public final class Llama {
             throw new IllegalArgumentException("sequence of " + (s.position() + tokens.length)
                     + " tokens exceeds the context of " + s.maxSequenceLength());
         }
-        for (int token : tokens) {
-            if (token < 0 || token >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-            }
-        }
+        for (int token : tokens) checkToken(token);
+        int dim = config.dim();
+        Activations a = s.activations;
         for (int start = 0; start < tokens.length; start += s.batchCapacity) {
             int count = Math.min(s.batchCapacity, tokens.length - start);
-            forwardBatch(s, tokens, start, count, allLogits);
+            a.assignConsecutive(s, s.position(), count);
+            layers(a, tokens, start, count);
+            // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
+            for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
+                RmsNorm.apply(a.xb, 0, a.x, t * dim, outputNorm, config.rmsNormEps());
+                MatMul.matVec(parallel, precision, weights.output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
+                if (allLogits != null) allLogits[start + t] = s.logits.clone();
+            }
+            s.advance(count);
         }
     }
 
-    /** The transformer on tokens[start, start + count) at positions s.position().. (count ≤ batch). */
-    private void forwardBatch(InferenceState s, int[] tokens, int start, int count, float[][] allLogits) {
+    /**
+     * One decoding step for several independent sequences at once (continuous batching): token
+     * {@code tokens[b]} runs at {@code sequences[b]}'s next position, and afterwards
+     * {@code sequences[b].logits()} holds that sequence's next-token logits and its position has
+     * advanced by one, exactly as {@link #forward(InferenceState, int...)} with that one token
+     * would leave it. Every weight matrix is read once for all the sequences (one matrix-matrix
+     * product over the B tokens, {@link MatMul#matMul}); attention runs per sequence on its own
+     * KV cache. The sequences may be at different positions and have different cache lengths.
+     *
+     * <p>Numerics: with one sequence the step is {@code forward}'s single-token pass. With more,
+     * the products go through the batched kernel ({@link MatMul#matMul}), which computes each
+     * token's outputs alone, so a sequence's logits do not depend on which others share the
+     * step; it sums in the order of a float32 weight's dot product (float32 models give
+     * bit-identical logits to {@code forward}) and differs from a quantized type's fused dot
+     * only by float32 rounding.
+     *
+     * @param batch     scratch for at least {@code sequences.length} rows, made for this model's config
+     * @param sequences distinct states, each with room for one more position
+     * @param tokens    one token id per sequence
+     * @throws IllegalArgumentException before anything is changed, when the arrays' lengths
+     *                                  differ or exceed the batch, a sequence appears twice or is full, or a token is outside
+     *                                  the vocabulary
+     */
+    public void decodeStep(DecodeBatch batch, InferenceState[] sequences, int[] tokens) {
+        int count = sequences.length;
+        if (tokens.length != count) {
+            throw new IllegalArgumentException("decode step got " + count + " sequences but " + tokens.length + " tokens");
+        }
+        if (count == 0) throw new IllegalArgumentException("decode step got no sequences");
+        if (count > batch.maxSequences()) {
+            throw new IllegalArgumentException("decode step of " + count + " sequences exceeds the batch's "
+                    + batch.maxSequences());
+        }
+        if (!batch.config.equals(config)) {
+            throw new IllegalArgumentException("decode batch was made for " + batch.config + ", not this model's " + config);
+        }
+        for (int b = 0; b < count; b++) {
+            InferenceState s = sequences[b];
+            if (s.logits.length != config.vocabSize() || s.kvCache.kvDim() != config.kvDim()
+                    || s.kvCache.keys.length != config.nLayers()) {
+                throw new IllegalArgumentException("sequence " + b + "'s state was made for another model shape");
+            }
+            if (s.position() >= s.maxSequenceLength()) {
+                throw new IllegalArgumentException("sequence " + b + " is full: its context of "
+                        + s.maxSequenceLength() + " positions has no room for another token");
+            }
+            checkToken(tokens[b]);
+            for (int other = 0; other < b; other++) {
+                if (sequences[other] == s) {
+                    throw new IllegalArgumentException("sequences " + other + " and " + b
+                            + " are the same state; a decode step takes each sequence once");
+                }
+            }
+        }
+        int dim = config.dim(), vocab = config.vocabSize();
+        Activations a = batch.activations;
+        for (int b = 0; b < count; b++) {
+            a.rowSequence[b] = sequences[b];
+            a.rowPosition[b] = sequences[b].position();
+        }
+        layers(a, tokens, 0, count);
+        // logits (B, vocab) = RmsNorm(x) Woutᵀ: the classifier is read once for all rows too
+        for (int b = 0; b < count; b++) RmsNorm.apply(a.xb, b * dim, a.x, b * dim, outputNorm, config.rmsNormEps());
+        MatMul.matMul(parallel, precision, weights.output(), a.xb, batch.logits, count, vocab, dim);
+        for (int b = 0; b < count; b++) {
+            InferenceState s = sequences[b];
+            System.arraycopy(batch.logits, b * vocab, s.logits, 0, vocab);
+            System.arraycopy(a.xb, b * dim, s.activations.xb, 0, dim); // its final hidden state
+            s.advance(1);
+        }
+        a.clearRows(count);
+    }
+
+    private void checkToken(int token) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+    }
+
+    /**
+     * The transformer layers on rows [0, count) holding tokens[start, start + count): each row at
+     * its own sequence and position (a.rowSequence, a.rowPosition). Leaves the final residual
+     * stream in a.x.
+     */
+    private void layers(Activations a, int[] tokens, int start, int count) {
         LlamaConfig c = config;
         LlamaWeights w = weights;
         int dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
-        int firstPosition = s.position();
 
         // x (count, dim) = token embeddings
         for (int t = 0; t < count; t++) {
-            w.tokenEmbedding().dequantize((long) tokens[start + t] * dim, s.x, t * dim, dim);
+            w.tokenEmbedding().dequantize((long) tokens[start + t] * dim, a.x, t * dim, dim);
         }
 
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
-            for (int t = 0; t < count; t++) RmsNorm.apply(s.xb, t * dim, s.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, precision, w.wq()[l], s.xb, s.q, count, dim, dim); lora(LoraTarget.Q, l, s.xb, s.q, count);
-            MatMul.matMul(parallel, precision, w.wk()[l], s.xb, s.k, count, kvDim, dim); lora(LoraTarget.K, l, s.xb, s.k, count);
-            MatMul.matMul(parallel, precision, w.wv()[l], s.xb, s.v, count, kvDim, dim); lora(LoraTarget.V, l, s.xb, s.v, count);
+            for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, attentionNorm[l], c.rmsNormEps());
+            MatMul.matMul(parallel, precision, w.wq()[l], a.xb, a.q, count, dim, dim); lora(LoraTarget.Q, l, a.xb, a.q, count);
+            MatMul.matMul(parallel, precision, w.wk()[l], a.xb, a.k, count, kvDim, dim); lora(LoraTarget.K, l, a.xb, a.k, count);
+            MatMul.matMul(parallel, precision, w.wv()[l], a.xb, a.v, count, kvDim, dim); lora(LoraTarget.V, l, a.xb, a.v, count);
 
-            // RoPE on queries and keys, then keys and values into the cache at their positions
+            // RoPE on queries and keys, then keys and values into each row's cache at its position
             for (int t = 0; t < count; t++) {
-                int position = firstPosition + t;
-                rope.angles(position, s.ropeCos, s.ropeSin);
-                rope.rotate(s.q, t * dim, c.nHeads(), s.ropeCos, s.ropeSin);
-                rope.rotate(s.k, t * kvDim, c.nKvHeads(), s.ropeCos, s.ropeSin);
-                System.arraycopy(s.k, t * kvDim, s.kvCache.keys[l], position * kvDim, kvDim);
-                System.arraycopy(s.v, t * kvDim, s.kvCache.values[l], position * kvDim, kvDim);
+                int position = a.rowPosition[t];
+                KvCache cache = a.rowSequence[t].kvCache;
+                rope.angles(position, a.ropeCos, a.ropeSin);
+                rope.rotate(a.q, t * dim, c.nHeads(), a.ropeCos, a.ropeSin);
+                rope.rotate(a.k, t * kvDim, c.nKvHeads(), a.ropeCos, a.ropeSin);
+                System.arraycopy(a.k, t * kvDim, cache.keys[l], position * kvDim, kvDim);
+                System.arraycopy(a.v, t * kvDim, cache.values[l], position * kvDim, kvDim);
             }
 
             // xb2 = causal multi-head attention; x += Wo xb2
-            Attention.apply(parallel, c, s, l, firstPosition, count);
-            MatMul.matMul(parallel, precision, w.wo()[l], s.xb2, s.xb, count, dim, dim); lora(LoraTarget.O, l, s.xb2, s.xb, count);
-            FloatArrays.addInPlace(s.x, 0, s.xb, 0, count * dim);
+            Attention.apply(parallel, c, a, l, count);
+            MatMul.matMul(parallel, precision, w.wo()[l], a.xb2, a.xb, count, dim, dim); lora(LoraTarget.O, l, a.xb2, a.xb, count);
+            FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
-            for (int t = 0; t < count; t++) RmsNorm.apply(s.xb, t * dim, s.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, precision, w.w1()[l], s.xb, s.hb, count, hidden, dim); lora(LoraTarget.GATE, l, s.xb, s.hb, count);
-            MatMul.matMul(parallel, precision, w.w3()[l], s.xb, s.hb2, count, hidden, dim); lora(LoraTarget.UP, l, s.xb, s.hb2, count);
+            for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, ffnNorm[l], c.rmsNormEps());
+            MatMul.matMul(parallel, precision, w.w1()[l], a.xb, a.hb, count, hidden, dim); lora(LoraTarget.GATE, l, a.xb, a.hb, count);
+            MatMul.matMul(parallel, precision, w.w3()[l], a.xb, a.hb2, count, hidden, dim); lora(LoraTarget.UP, l, a.xb, a.hb2, count);
             for (int i = 0; i < count * hidden; i++) {
-                float gate = s.hb[i];
-                s.hb[i] = gate / (1f + (float) Math.exp(-gate)) * s.hb2[i]; // silu(gate) * up
+                float gate = a.hb[i];
+                a.hb[i] = gate / (1f + (float) Math.exp(-gate)) * a.hb2[i]; // silu(gate) * up
             }
-            MatMul.matMul(parallel, precision, w.w2()[l], s.hb, s.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, s.hb, s.xb, count);
-            FloatArrays.addInPlace(s.x, 0, s.xb, 0, count * dim);
+            MatMul.matMul(parallel, precision, w.w2()[l], a.hb, a.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, a.hb, a.xb, count);
+            FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
         }
-
-        // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
-        for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
-            RmsNorm.apply(s.xb, 0, s.x, t * dim, outputNorm, c.rmsNormEps());
-            MatMul.matVec(parallel, precision, w.output(), s.xb, 0, s.logits, 0, c.vocabSize(), dim);
-            if (allLogits != null) allLogits[start + t] = s.logits.clone();
-        }
-        s.advance(count);
     }
 }

@@ -13,8 +13,11 @@ import static io.llama2j.tensor.Vectors.L;
  * accumulators stay in registers for the whole row (Goto and van de Geijn 2008, "Anatomy of
  * high-performance matrix multiplication", §4: each loaded vector feeds 4 multiply-adds).
  *
- * <p>Numerics: each output is the float32 sum of W's dequantized values (bit-identical to
- * {@link FloatTensor#dequantize}) times x, in a lane-parallel order; it differs from
+ * <p>Numerics: each output is {@link FloatArrays#dot} of W's dequantized row (bit-identical to
+ * {@link FloatTensor#dequantize}) and the token, whichever path computed it, so a token's
+ * result does not depend on the other tokens of the batch (which is what lets continuous
+ * batching give every sequence the output it gets alone). For float32 weights that is
+ * {@link F32Tensor#dot} bit for bit; for quantized types it differs from their fused
  * {@link FloatTensor#dot} only by float32 rounding.
  */
 final class Gemm {
@@ -82,22 +85,24 @@ final class Gemm {
             a03 = w0.fma(v, a03); a13 = w1.fma(v, a13); a23 = w2.fma(v, a23); a33 = w3.fma(v, a33);
         }
         int o0 = t0 * rows + r0, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
-        out[o0] = Vectors.sum(a00) + tail(p, p0, x, x0, c, cols); out[o0 + 1] = Vectors.sum(a10) + tail(p, p1, x, x0, c, cols);
-        out[o0 + 2] = Vectors.sum(a20) + tail(p, p2, x, x0, c, cols); out[o0 + 3] = Vectors.sum(a30) + tail(p, p3, x, x0, c, cols);
-        out[o1] = Vectors.sum(a01) + tail(p, p0, x, x1, c, cols); out[o1 + 1] = Vectors.sum(a11) + tail(p, p1, x, x1, c, cols);
-        out[o1 + 2] = Vectors.sum(a21) + tail(p, p2, x, x1, c, cols); out[o1 + 3] = Vectors.sum(a31) + tail(p, p3, x, x1, c, cols);
-        out[o2] = Vectors.sum(a02) + tail(p, p0, x, x2, c, cols); out[o2 + 1] = Vectors.sum(a12) + tail(p, p1, x, x2, c, cols);
-        out[o2 + 2] = Vectors.sum(a22) + tail(p, p2, x, x2, c, cols); out[o2 + 3] = Vectors.sum(a32) + tail(p, p3, x, x2, c, cols);
-        out[o3] = Vectors.sum(a03) + tail(p, p0, x, x3, c, cols); out[o3 + 1] = Vectors.sum(a13) + tail(p, p1, x, x3, c, cols);
-        out[o3 + 2] = Vectors.sum(a23) + tail(p, p2, x, x3, c, cols); out[o3 + 3] = Vectors.sum(a33) + tail(p, p3, x, x3, c, cols);
+        out[o0] = tail(p, p0, x, x0, c, cols, Vectors.sum(a00)); out[o0 + 1] = tail(p, p1, x, x0, c, cols, Vectors.sum(a10));
+        out[o0 + 2] = tail(p, p2, x, x0, c, cols, Vectors.sum(a20)); out[o0 + 3] = tail(p, p3, x, x0, c, cols, Vectors.sum(a30));
+        out[o1] = tail(p, p0, x, x1, c, cols, Vectors.sum(a01)); out[o1 + 1] = tail(p, p1, x, x1, c, cols, Vectors.sum(a11));
+        out[o1 + 2] = tail(p, p2, x, x1, c, cols, Vectors.sum(a21)); out[o1 + 3] = tail(p, p3, x, x1, c, cols, Vectors.sum(a31));
+        out[o2] = tail(p, p0, x, x2, c, cols, Vectors.sum(a02)); out[o2 + 1] = tail(p, p1, x, x2, c, cols, Vectors.sum(a12));
+        out[o2 + 2] = tail(p, p2, x, x2, c, cols, Vectors.sum(a22)); out[o2 + 3] = tail(p, p3, x, x2, c, cols, Vectors.sum(a32));
+        out[o3] = tail(p, p0, x, x3, c, cols, Vectors.sum(a03)); out[o3 + 1] = tail(p, p1, x, x3, c, cols, Vectors.sum(a13));
+        out[o3 + 2] = tail(p, p2, x, x3, c, cols, Vectors.sum(a23)); out[o3 + 3] = tail(p, p3, x, x3, c, cols, Vectors.sum(a33));
     }
 
     /**
-     * The scalar tail [from, cols) of one row times one token. (Reductions stay in the caller: a
-     * vector passed to a method C2 does not inline is boxed.)
+     * {@code lanes} (the vector part's sum) plus the scalar tail [from, cols) of one row times one
+     * token, added one product at a time as {@link FloatArrays#dot} does, so that a token's
+     * result is the same whether the micro-kernel or the single-token loop computed it.
+     * (Reductions stay in the caller: a vector passed to a method C2 does not inline is boxed.)
      */
-    private static float tail(float[] p, int pRow, float[] x, int xRow, int from, int cols) {
-        float s = 0f;
+    private static float tail(float[] p, int pRow, float[] x, int xRow, int from, int cols, float lanes) {
+        float s = lanes;
         for (int c = from; c < cols; c++) s += p[pRow + c] * x[xRow + c];
         return s;
     }

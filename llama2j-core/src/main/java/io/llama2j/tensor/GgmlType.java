@@ -25,7 +25,13 @@ public enum GgmlType {
     I32(26, 1, 4),
     I64(27, 1, 8),
     F64(28, 1, 8),
-    BF16(30, 1, 2);
+    BF16(30, 1, 2),
+    /**
+     * Not a GGUF type: QLoRA's 4-bit NormalFloat ({@link Nf4Tensor}), blocks of 64 four-bit codes
+     * with a float32 absmax, built in memory for fine-tuning. Its id is negative so that no file
+     * can name it ({@link #fromId} never returns it).
+     */
+    NF4(-1, Nf4Tensor.BLOCK, Nf4Tensor.BLOCK / 2 + Float.BYTES);
 
     private final int id;
     private final int blockSize;
@@ -52,10 +58,10 @@ public enum GgmlType {
         return Math.multiplyExact(elements / blockSize, (long) bytesPerBlock);
     }
 
-    /** The type with this GGUF id, or null when the id is unknown to llama2j. */
+    /** The type with this GGUF id, or null when the id is unknown to llama2j (or not a GGUF type). */
     public static GgmlType fromId(int id) {
         for (GgmlType t : values()) {
-            if (t.id == id) return t;
+            if (t.id == id && t.id >= 0) return t;
         }
         return null;
     }

@@ -1,6 +1,7 @@
 package io.llama2j.convert;
 
 import io.llama2j.TestData;
+import io.llama2j.gguf.GgufFile;
 import io.llama2j.hf.HfModelWriter;
 import io.llama2j.loading.ModelFormat;
 import io.llama2j.model.LlamaConfig;
@@ -115,5 +116,24 @@ class ModelConverterTest {
         Path empty = Files.createDirectory(dir.resolve("empty"));
         assertThatThrownBy(() -> ModelReaders.open(empty, null)).isInstanceOf(IOException.class)
                 .hasMessageContaining("is not a model");
+    }
+
+    @Test
+    void matricesWhoseRowsAreNotWholeQuantizationBlocksFallBackToF16() throws Exception {
+        // FFN width 48: ffn_down's rows hold 48 values, not a whole number of Q8_0's 32-value blocks
+        LlamaConfig narrowFfn = new LlamaConfig(64, 48, 2, 4, 2, 512, 128, 1e-5f, 10000f);
+        Path hf = dir.resolve("narrow"), gguf = dir.resolve("narrow.gguf");
+        HfModelWriter.write(hf, narrowFfn, RandomLlama.weights(narrowFfn, 9, false), SafetensorsDType.F32, null, false);
+        try (SourceModel s = ModelReaders.open(hf, TestData.file("tok512.model"))) {
+            List<String> notes = ModelConverter.convert(s, gguf, to(ModelFormat.GGUF, GgmlType.Q8_0));
+            assertThat(notes).anyMatch(n -> n.startsWith("blk.0.ffn_down.weight written as F16"));
+        }
+        try (GgufFile f = GgufFile.open(gguf)) {
+            assertThat(f.tensorInfo("blk.1.ffn_down.weight").type()).isEqualTo(GgmlType.F16);
+            assertThat(f.tensorInfo("blk.1.ffn_up.weight").type()).isEqualTo(GgmlType.Q8_0);
+        }
+        try (SourceModel back = ModelReaders.open(gguf, null)) {
+            assertThat(back.config()).isEqualTo(narrowFfn);
+        }
     }
 }

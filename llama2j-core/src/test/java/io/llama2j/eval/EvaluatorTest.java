@@ -86,6 +86,33 @@ class EvaluatorTest {
     }
 
     @Test
+    void itemsEvaluatedInShardsAndMergedInAnyOrderGiveTheReportOfOneRun() {
+        List<MultipleChoiceItem> items = new java.util.ArrayList<>();
+        for (int i = 0; i < 7; i++) items.add(new MultipleChoiceItem("x", i % 2 == 0 ? List.of("a", "bb") : List.of("bb", "a"), i % 3 == 0 ? 0 : 1));
+        EvalTask task = new EvalTask.MultipleChoice(items);
+        EvalSettings settings = EvalSettings.defaults().withShots(2).withLimit(6);
+        Evaluator evaluator = new Evaluator(MODEL.llama, MODEL.tokenizer, settings);
+
+        int[][] plan = evaluator.fewShotPlan(task);
+        assertThat(plan).hasNumberOfRows(6);
+        List<ItemResult> shards = new java.util.ArrayList<>();
+        for (int i : new int[]{5, 2, 0, 4, 1, 3}) {
+            assertThat(plan[i]).hasSize(2).doesNotContain(i);
+            shards.add(evaluator.evaluateItem(task, i, plan[i]));
+        }
+        EvalReport merged = evaluator.report("test", task, shards);
+
+        EvalReport run = evaluator.run("test", task, null);
+        assertThat(merged).isEqualTo(run);
+        assertThat(merged.table()).isEqualTo(run.table());
+        assertThat(Evaluator.metricNames(task)).containsExactly("acc", "acc_norm");
+        assertThatThrownBy(() -> evaluator.report("test", task, shards.subList(0, 5)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no result for item");
+        assertThatThrownBy(() -> evaluator.report("test", task, java.util.stream.Stream.concat(shards.stream(), shards.stream().limit(1)).toList()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two results for item 5");
+    }
+
+    @Test
     void truthfulQaMc2IsTheProbabilityMassOfTheTrueAnswers() {
         TruthfulQaItem item = new TruthfulQaItem("Q", List.of("a", "b"), List.of(true, false),
                 List.of("a", "b"), List.of(true, false));

@@ -64,6 +64,45 @@ class MatMulTest {
     }
 
     /**
+     * Continuous batching relies on this: the batched product computes every output as
+     * FloatArrays.dot of the dequantized row and the token, in the micro-kernel and in the tail
+     * loop alike, so a token's outputs are the same bits in any batch; for float32 weights they
+     * are F32Tensor.dot's, i.e. matVec's. Columns 100 leave a scalar tail after the vector lanes.
+     */
+    @Test
+    void aTokensProductDoesNotDependOnTheBatchAroundItAndIsMatVecsForFloat32() {
+        Random r = new Random(3);
+        int rows = 70, cols = 96 + 4, tokens = 7;
+        float[] w = random(r, rows * cols);
+        float[] x = random(r, tokens * cols);
+        try (Parallel p = new Parallel(2)) {
+            for (FloatTensor tensor : new FloatTensor[] {F32Tensor.of(w),
+                    FloatTensors.of(GgmlType.Q8_0, java.lang.foreign.MemorySegment.ofArray(Quantizer.quantize(GgmlType.Q8_0,
+                            java.util.Arrays.copyOf(w, 64 * 100))), 64 * 100)}) {
+                int n = Math.toIntExact(tensor.size() / cols);
+                float[] all = new float[tokens * n];
+                MatMul.matMul(p, tensor, x, all, tokens, n, cols);
+                // tokens 2 and 3 (in the batch of 7 inside a 4x4 micro-kernel block) alone as a
+                // batch of two, which the single-token loop computes
+                float[] pair = new float[2 * n];
+                MatMul.matMul(p, tensor, java.util.Arrays.copyOfRange(x, 2 * cols, 4 * cols), pair, 2, n, cols);
+                for (int i = 0; i < 2 * n; i++) {
+                    assertThat(pair[i]).as("%s token %d row %d", tensor.type(), 2 + i / n, i % n).isEqualTo(all[2 * n + i]);
+                }
+                if (tensor.type() == GgmlType.F32) {
+                    float[] single = new float[n];
+                    for (int t = 0; t < tokens; t++) {
+                        MatMul.matVec(p, tensor, x, t * cols, single, 0, n, cols);
+                        for (int row = 0; row < n; row++) {
+                            assertThat(all[t * n + row]).as("token %d row %d", t, row).isEqualTo(single[row]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * With 8-bit activations a Q4_0 or Q8_0 product is llama.cpp's: it differs from the float32
      * product by the activations' rounding (at most half a step, amax/254, per value), it is the
      * same on one thread and on several, and other types ignore the setting.

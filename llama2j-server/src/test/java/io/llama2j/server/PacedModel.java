@@ -56,23 +56,39 @@ final class PacedModel implements ServedModel {
 
     @Override
     public ModelSequence newSequence() {
-        ModelSequence sequence = real.newSequence();
-        return new ModelSequence() {
-            @Override public int position() { return sequence.position(); }
-            @Override public void reset() { sequence.reset(); }
-            @Override public void close() { sequence.close(); }
+        return new PacedSequence(real.newSequence());
+    }
 
-            @Override
-            public float[] feed(int token) {
-                pace();
-                return sequence.feed(token);
-            }
+    /** One batched step is one forward step: paced once. */
+    @Override
+    public float[][] feedEach(ModelSequence[] sequences, int[] tokens) {
+        pace();
+        ModelSequence[] inner = new ModelSequence[sequences.length];
+        for (int b = 0; b < sequences.length; b++) inner[b] = ((PacedSequence) sequences[b]).inner;
+        return real.feedEach(inner, tokens);
+    }
 
-            @Override
-            public float[] feed(int[] tokens, int from, int to) {
-                pace();
-                return sequence.feed(tokens, from, to);
-            }
-        };
+    private final class PacedSequence implements ModelSequence {
+        private final ModelSequence inner;
+
+        PacedSequence(ModelSequence inner) {
+            this.inner = inner;
+        }
+
+        @Override public int position() { return inner.position(); }
+        @Override public void reset() { inner.reset(); }
+        @Override public void close() { inner.close(); }
+
+        @Override
+        public float[] feed(int token) {
+            pace();
+            return inner.feed(token);
+        }
+
+        @Override
+        public float[] feed(int[] tokens, int from, int to) {
+            pace();
+            return inner.feed(tokens, from, to);
+        }
     }
 }

@@ -110,6 +110,79 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void aNonStreamingClientThatDisconnectsFreesItsSlotAtOnce() throws Exception {
+        PacedModel model = new PacedModel(TestModels.stories260K(), 20);
+        try (LlamaServer server = LlamaServer.start(model, TestModels.config().withParallel(1))) {
+            String body = completionBody(400, false);
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                awaitHealth(server, "slots_busy", 1, Duration.ofSeconds(10));
+                Thread.sleep(200); // a few tokens generated, nothing sent back yet
+            }
+            // 400 tokens at 20 ms would take 8 s; the slot must be free long before.
+            awaitHealth(server, "slots_busy", 0, Duration.ofSeconds(3));
+            assertThat(server.metrics().render()).doesNotContain("llama2j_completion_tokens_total 400\n");
+            HttpResponse<String> next = http.send(post(server, completionBody(4, false)), HttpResponse.BodyHandlers.ofString());
+            assertThat(next.statusCode()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * Continuous batching seen from outside: three greedy requests in three slots are decoded in
+     * shared steps (the batch-size histogram records steps of 3 sequences), and each still gets
+     * exactly the text it gets alone.
+     */
+    @Test
+    void requestsRunningTogetherAreDecodedInSharedStepsAndEachGetsItsSoloText() throws Exception {
+        PacedModel model = new PacedModel(TestModels.stories260K(), 0);
+        String[] bodies = new String[3];
+        String[] prompts = {"Once upon a time", "Lily and Ben", "The sun was hot"};
+        for (int i = 0; i < bodies.length; i++) {
+            bodies[i] = "{\"prompt\":\"" + prompts[i] + "\",\"max_tokens\":24,\"temperature\":0}";
+        }
+        try (LlamaServer server = LlamaServer.start(model, TestModels.config().withParallel(3))) {
+            model.closeGate(); // the first request holds the scheduler until the others are queued
+            List<CompletableFuture<HttpResponse<String>>> together = new ArrayList<>();
+            together.add(http.sendAsync(post(server, bodies[0]), HttpResponse.BodyHandlers.ofString()));
+            awaitHealth(server, "slots_busy", 1, Duration.ofSeconds(10));
+            together.add(http.sendAsync(post(server, bodies[1]), HttpResponse.BodyHandlers.ofString()));
+            together.add(http.sendAsync(post(server, bodies[2]), HttpResponse.BodyHandlers.ofString()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            for (JsonNode h = health(server); h.get("slots_busy").asInt() + h.get("queue_depth").asInt() < 3; h = health(server)) {
+                assertThat(System.nanoTime()).as("all three requests accepted").isLessThan(deadline);
+                Thread.sleep(5);
+            }
+            model.openGate();
+            List<String> texts = new ArrayList<>();
+            for (CompletableFuture<HttpResponse<String>> response : together) {
+                assertThat(response.get().statusCode()).isEqualTo(200);
+                texts.add(JSON.readTree(response.get().body()).at("/choices/0/text").asText());
+            }
+            String metrics = server.metrics().render();
+            assertThat(bucket(metrics, "4")).as("steps of 3 sequences").isGreaterThan(bucket(metrics, "2"));
+
+            for (int i = 0; i < bodies.length; i++) {
+                HttpResponse<String> alone = http.send(post(server, bodies[i]), HttpResponse.BodyHandlers.ofString());
+                assertThat(JSON.readTree(alone.body()).at("/choices/0/text").asText()).as("request %d", i).isEqualTo(texts.get(i));
+            }
+            assertThat(texts).doesNotHaveDuplicates();
+        }
+    }
+
+    /** The cumulative count of llama2j_batch_size's bucket {@code le}. */
+    private static long bucket(String metrics, String le) {
+        String prefix = "llama2j_batch_size_bucket{le=\"" + le + "\"} ";
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(prefix)) return Long.parseLong(line.substring(prefix.length()));
+        }
+        throw new AssertionError("no " + prefix + " line in /metrics");
+    }
+
+    @Test
     void shutdownEndsRunningStreamsWithAnErrorEventAndRefusesNewWork() throws Exception {
         PacedModel model = new PacedModel(TestModels.stories260K(), 20);
         ServerConfig config = TestModels.config().withParallel(1).withDrainTimeout(Duration.ofMillis(300));

@@ -2,6 +2,7 @@ package io.llama2j.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.train.optim.OptimizerConfig;
@@ -15,26 +16,61 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Everything needed to continue a run exactly: model shape, trainer configuration, completed
  * steps, the data loader's position, the optimizer's update count, and the parameters and both
- * AdamW moments bit for bit. Little-endian file:
+ * AdamW moments bit for bit. Stages with more state than one model and its optimizer (a reward
+ * model's head, PPO's value model and kept policy, early-stopping counters) add named extra
+ * arrays and values; pretraining and SFT have none. Little-endian file:
  * <pre>
  *   "L2JC", int32 version, int32 JSON length, JSON header (UTF-8), then float32 arrays:
- *   parameters, first moment, second moment (each "parameters" long in the header)
+ *   parameters, first moment, second moment (each "parameters" long in the header),
+ *   then each extra array in the order of the header's "extra_arrays" [{name, length}]
  * </pre>
+ * Extra values are in the header's "extra_values" object (JSON doubles round-trip exactly).
  * Written to a temporary file, forced to disk and renamed over the old one, so a crash at any
  * moment leaves either the previous checkpoint or the new one, never a torn file.
  */
 public record Checkpoint(LlamaConfig model, boolean tiedEmbeddings, TrainerConfig trainer, int step,
                          long loaderPosition, long optimizerUpdates, float[] parameters, float[] firstMoment,
-                         float[] secondMoment) {
+                         float[] secondMoment, Map<String, float[]> extraArrays, Map<String, Double> extraValues) {
     public static final String FILE_NAME = "checkpoint.bin";
     private static final byte[] MAGIC = {'L', '2', 'J', 'C'};
     private static final int VERSION = 1;
     private static final int MAX_HEADER_BYTES = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    public Checkpoint {
+        extraArrays = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(extraArrays));
+        extraValues = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(extraValues));
+    }
+
+    /** A checkpoint of one model and its optimizer, with no extra state (pretraining, SFT). */
+    public Checkpoint(LlamaConfig model, boolean tiedEmbeddings, TrainerConfig trainer, int step, long loaderPosition,
+                      long optimizerUpdates, float[] parameters, float[] firstMoment, float[] secondMoment) {
+        this(model, tiedEmbeddings, trainer, step, loaderPosition, optimizerUpdates, parameters, firstMoment, secondMoment,
+                Map.of(), Map.of());
+    }
+
+    /** The extra array {@code name}, which a stage's resume requires. */
+    public float[] extraArray(Path file, String name, int expectedLength) throws IOException {
+        float[] a = extraArrays.get(name);
+        if (a == null) throw new IOException(file + ": checkpoint has no \"" + name + "\" state; it was not written by this stage");
+        if (a.length != expectedLength) {
+            throw new IOException(file + ": checkpoint state \"" + name + "\" has " + a.length + " values, the run needs " + expectedLength);
+        }
+        return a;
+    }
+
+    /** The extra value {@code name}, which a stage's resume requires. */
+    public double extraValue(Path file, String name) throws IOException {
+        Double v = extraValues.get(name);
+        if (v == null) throw new IOException(file + ": checkpoint has no \"" + name + "\" value; it was not written by this stage");
+        return v;
+    }
 
     public void write(Path file) throws IOException {
         ObjectNode h = JSON.createObjectNode();
@@ -54,6 +90,10 @@ public record Checkpoint(LlamaConfig model, boolean tiedEmbeddings, TrainerConfi
                 .put("grad_clip", o.gradientClip());
         h.put("step", step).put("loader_position", loaderPosition).put("optimizer_updates", optimizerUpdates)
                 .put("parameters", parameters.length);
+        ArrayNode extras = h.putArray("extra_arrays");
+        extraArrays.forEach((name, a) -> extras.addObject().put("name", name).put("length", a.length));
+        ObjectNode values = h.putObject("extra_values");
+        extraValues.forEach(values::put);
         byte[] header = JSON.writeValueAsBytes(h);
 
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -63,6 +103,7 @@ public record Checkpoint(LlamaConfig model, boolean tiedEmbeddings, TrainerConfi
             head.put(MAGIC).putInt(VERSION).putInt(header.length).put(header).flip();
             writeFully(ch, head);
             for (float[] array : new float[][]{parameters, firstMoment, secondMoment}) writeFloats(ch, array);
+            for (float[] array : extraArrays.values()) writeFloats(ch, array);
             ch.force(true);
         }
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -96,13 +137,35 @@ public record Checkpoint(LlamaConfig model, boolean tiedEmbeddings, TrainerConfi
                     t.path("grad_accum").asInt(), t.path("eval_every").asInt(), t.path("eval_batches").asInt(),
                     t.path("save_every").asInt(), t.path("seed").asLong(), optimizer);
             long n = h.path("parameters").asLong(-1);
-            long expected = 12L + headerLength + 3 * n * Float.BYTES;
+            Map<String, Long> extraLengths = new LinkedHashMap<>();
+            long extraFloats = 0;
+            for (JsonNode e : h.path("extra_arrays")) {
+                String name = e.path("name").asText("");
+                long length = e.path("length").asLong(-1);
+                if (name.isEmpty() || length < 0 || length > Integer.MAX_VALUE || extraLengths.put(name, length) != null) {
+                    throw new IOException(file + ": checkpoint extra array " + e + " needs a unique name and a length in [0, 2^31)");
+                }
+                extraFloats += length;
+            }
+            long expected = 12L + headerLength + (3 * n + extraFloats) * Float.BYTES;
             if (n <= 0 || n > Integer.MAX_VALUE || size != expected) {
-                throw new IOException(file + ": checkpoint with " + n + " parameters should be " + expected + " bytes, found " + size);
+                throw new IOException(file + ": checkpoint with " + n + " parameters and " + extraFloats + " extra values should be "
+                        + expected + " bytes, found " + size);
             }
             float[] params = readFloats(ch, (int) n, file), first = readFloats(ch, (int) n, file), second = readFloats(ch, (int) n, file);
+            Map<String, float[]> extraArrays = new LinkedHashMap<>();
+            for (var e : extraLengths.entrySet()) extraArrays.put(e.getKey(), readFloats(ch, (int) (long) e.getValue(), file));
+            Map<String, Double> extraValues = new LinkedHashMap<>();
+            for (var it = h.path("extra_values").properties().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (!e.getValue().isNumber()) {
+                    throw new IOException(file + ": checkpoint extra value \"" + e.getKey() + "\" should be a number, found " + e.getValue());
+                }
+                extraValues.put(e.getKey(), e.getValue().asDouble());
+            }
             return new Checkpoint(model, m.path("tied_embeddings").asBoolean(), trainer, h.path("step").asInt(),
-                    h.path("loader_position").asLong(), h.path("optimizer_updates").asLong(), params, first, second);
+                    h.path("loader_position").asLong(), h.path("optimizer_updates").asLong(), params, first, second,
+                    extraArrays, extraValues);
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": invalid checkpoint header: " + e.getMessage(), e);
         }

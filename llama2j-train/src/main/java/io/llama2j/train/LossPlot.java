@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Draws the training and validation loss curves of a run as a PNG (java.awt in headless mode,
- * no plotting library): loss against step, training in blue, validation in orange.
+ * Draws curves of a run against step as a PNG (java.awt in headless mode, no plotting library):
+ * the training and validation losses (training in blue, validation in orange), or any named
+ * figures of a stage (reward, KL, accuracy), one colour each.
  */
 public final class LossPlot {
     private LossPlot() {}
@@ -24,10 +25,23 @@ public final class LossPlot {
     /** Image size and margins in pixels. */
     static final int WIDTH = 800, HEIGHT = 500, MARGIN = 60;
 
+    /** Colours of the curves, in order (matplotlib's first ten). */
+    private static final Color[] PALETTE = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
+            new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194),
+            new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
+
     /** A point of a curve. */
     public record Point(int step, double loss) {}
 
+    /** A named curve. */
+    public record Series(String name, List<Point> points) {}
+
     public static void write(Path png, String title, List<Point> train, List<Point> validation) throws IOException {
+        write(png, title, List.of(new Series("train", train), new Series("validation", validation)));
+    }
+
+    /** Draws every series on one pair of axes, labelled in the top right corner. */
+    public static void write(Path png, String title, List<Series> series) throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -37,8 +51,8 @@ public final class LossPlot {
             g.fillRect(0, 0, WIDTH, HEIGHT);
             int maxStep = 1;
             double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
-            for (List<Point> curve : List.of(train, validation)) {
-                for (Point p : curve) {
+            for (Series curve : series) {
+                for (Point p : curve.points()) {
                     if (!Double.isFinite(p.loss())) continue;
                     maxStep = Math.max(maxStep, p.step());
                     lo = Math.min(lo, p.loss());
@@ -59,12 +73,12 @@ public final class LossPlot {
                 int step = (int) Math.round((double) maxStep * i / 4);
                 g.drawString(Integer.toString(step), MARGIN + plotW * i / 4 - 10, HEIGHT - MARGIN + 18);
             }
-            drawCurve(g, train, new Color(31, 119, 180), maxStep, lo, hi, plotW, plotH);
-            drawCurve(g, validation, new Color(255, 127, 14), maxStep, lo, hi, plotW, plotH);
-            g.setColor(new Color(31, 119, 180));
-            g.drawString("train", WIDTH - MARGIN - 90, MARGIN + 20);
-            g.setColor(new Color(255, 127, 14));
-            g.drawString("validation", WIDTH - MARGIN - 90, MARGIN + 36);
+            for (int i = 0; i < series.size(); i++) {
+                Color color = PALETTE[i % PALETTE.length];
+                drawCurve(g, series.get(i).points(), color, maxStep, lo, hi, plotW, plotH);
+                g.setColor(color);
+                g.drawString(series.get(i).name(), WIDTH - MARGIN - 150, MARGIN + 20 + 16 * i);
+            }
         } finally {
             g.dispose();
         }

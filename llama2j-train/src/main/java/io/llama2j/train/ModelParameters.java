@@ -5,11 +5,7 @@ import io.llama2j.model.LlamaWeights;
 import io.llama2j.tensor.F32Tensor;
 import io.llama2j.tensor.FloatTensor;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -22,62 +18,15 @@ import java.util.SplittableRandom;
  * <p>Weight decay applies to matrices and embeddings (as nanoGPT and llama2.c do: every
  * parameter with two dimensions), never to the RMSNorm gains.
  */
-public final class ModelParameters implements TrainableParameters {
-    private final LlamaConfig config;
-    private final boolean tiedEmbeddings;
+public final class ModelParameters extends TrainingWeights implements TrainableParameters {
     private final float[] values;
     private final float[] gradients;
-    private final Map<String, ParameterTensor> byName;
-
-    public final ParameterTensor tokenEmbedding, outputNorm, output;
-    public final ParameterTensor[] attentionNorm, wq, wk, wv, wo, ffnNorm, w1, w2, w3;
 
     /** Zero parameters for {@code config}; the output matrix is the embedding when {@code tiedEmbeddings}. */
     public ModelParameters(LlamaConfig config, boolean tiedEmbeddings) {
-        this.config = config;
-        this.tiedEmbeddings = tiedEmbeddings;
-        int dim = config.dim(), kv = config.kvDim(), hidden = config.hiddenDim(), vocab = config.vocabSize();
-        int layers = config.nLayers();
-        Layout layout = new Layout();
-        tokenEmbedding = layout.add("token_embd.weight", true, vocab, dim);
-        attentionNorm = new ParameterTensor[layers];
-        wq = new ParameterTensor[layers]; wk = new ParameterTensor[layers]; wv = new ParameterTensor[layers];
-        wo = new ParameterTensor[layers]; ffnNorm = new ParameterTensor[layers];
-        w1 = new ParameterTensor[layers]; w2 = new ParameterTensor[layers]; w3 = new ParameterTensor[layers];
-        for (int l = 0; l < layers; l++) {
-            String p = "blk." + l + ".";
-            attentionNorm[l] = layout.add(p + "attn_norm.weight", false, dim);
-            wq[l] = layout.add(p + "attn_q.weight", true, dim, dim);
-            wk[l] = layout.add(p + "attn_k.weight", true, kv, dim);
-            wv[l] = layout.add(p + "attn_v.weight", true, kv, dim);
-            wo[l] = layout.add(p + "attn_output.weight", true, dim, dim);
-            ffnNorm[l] = layout.add(p + "ffn_norm.weight", false, dim);
-            w1[l] = layout.add(p + "ffn_gate.weight", true, hidden, dim);
-            w2[l] = layout.add(p + "ffn_down.weight", true, dim, hidden);
-            w3[l] = layout.add(p + "ffn_up.weight", true, hidden, dim);
-        }
-        outputNorm = layout.add("output_norm.weight", false, dim);
-        output = tiedEmbeddings ? tokenEmbedding : layout.add("output.weight", true, vocab, dim);
-        this.byName = Collections.unmodifiableMap(layout.tensors);
-        this.values = new float[layout.size];
-        this.gradients = new float[layout.size];
-    }
-
-    private static final class Layout {
-        final Map<String, ParameterTensor> tensors = new LinkedHashMap<>();
-        int size;
-
-        ParameterTensor add(String name, boolean decays, int... shape) {
-            long n = 1;
-            for (int d : shape) n *= d;
-            if (size + n > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("model too large for one float array: " + name + " would end at " + (size + n));
-            }
-            ParameterTensor t = new ParameterTensor(name, size, shape, decays);
-            tensors.put(name, t);
-            size += (int) n;
-            return t;
-        }
+        super(config, tiedEmbeddings, true);
+        this.values = new float[flatSize];
+        this.gradients = new float[flatSize];
     }
 
     /** Fresh parameters drawn as {@link ModelInit} describes. */
@@ -125,13 +74,19 @@ public final class ModelParameters implements TrainableParameters {
 
     /** The weights as F32 tensors (copies) for the inference engine and the model writers. */
     public LlamaWeights toWeights() {
-        int layers = config.nLayers();
         FloatTensor embedding = copy(tokenEmbedding);
         return new LlamaWeights(embedding,
                 copies(attentionNorm), copies(wq), copies(wk), copies(wv), copies(wo),
                 copies(ffnNorm), copies(w1), copies(w2), copies(w3),
-                copy(outputNorm), tiedEmbeddings ? embedding : copy(output));
+                copy(outputNorm), tiedEmbeddings() ? embedding : copy(output));
     }
+
+    @Override void embed(int token, float[] out, int outOffset) {
+        int dim = config().dim();
+        System.arraycopy(values, tokenEmbedding.offset() + token * dim, out, outOffset, dim);
+    }
+
+    @Override public boolean frozen() { return false; }
 
     private FloatTensor copy(ParameterTensor t) {
         return F32Tensor.of(java.util.Arrays.copyOfRange(values, t.offset(), t.end()));
@@ -143,26 +98,15 @@ public final class ModelParameters implements TrainableParameters {
         return out;
     }
 
-    public LlamaConfig config() { return config; }
-
-    public boolean tiedEmbeddings() { return tiedEmbeddings; }
-
     /** All parameters, flat (the live array: the optimizer updates it in place). */
-    public float[] values() { return values; }
+    @Override public float[] values() { return values; }
 
     /** Gradients in the layout of {@link #values()} (the live array). */
-    public float[] gradients() { return gradients; }
+    @Override public float[] gradients() { return gradients; }
 
     public int size() { return values.length; }
 
-    /** Every tensor in storage order (a tied output is listed once, as the embedding). */
-    public List<ParameterTensor> tensors() { return new ArrayList<>(byName.values()); }
-
-    public ParameterTensor tensor(String name) {
-        ParameterTensor t = byName.get(name);
-        if (t == null) throw new IllegalArgumentException("no parameter tensor named " + name);
-        return t;
-    }
+    @Override public List<ParameterTensor> tensors() { return super.tensors(); }
 
     public void zeroGradients() { java.util.Arrays.fill(gradients, 0f); }
 }

@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -27,16 +25,13 @@ import java.util.function.Supplier;
  *   clip the global gradient norm; AdamW update with lr = schedule(step)
  *   log; evaluate every evalEvery steps; checkpoint every saveEvery steps
  * </pre>
- * A stop request (Ctrl-C: the shutdown hook of {@link #run}) ends the run at the next step
+ * A stop request (Ctrl-C: {@link StopOnShutdown}) ends the run at the next step
  * boundary with a checkpoint. Everything a step depends on (parameters, AdamW moments and update
  * count, the loader's position) is in the checkpoint, so a resumed run computes exactly what the
  * uninterrupted run would have.
  */
 public final class Trainer {
-    /** How long the shutdown hook waits for the checkpoint of an interrupted run. */
-    static final long STOP_TIMEOUT_SECONDS = 120;
-
-    private final ModelParameters params;
+    private final TrainingWeights params;
     private final TrainerConfig config;
     /** What the optimizer updates: {@code params}, or an adapter's parameters. */
     private final TrainableParameters trained;
@@ -50,7 +45,6 @@ public final class Trainer {
     private final BatchSource loader;
     private int step;
     private volatile boolean stopRequested;
-    private final CountDownLatch stopped = new CountDownLatch(1);
 
     /** A fresh pretraining run on token shards, or a resumed one when {@code resumeFrom} is not null. */
     public Trainer(ModelParameters params, TrainerConfig config, TokenDataset trainData, TokenDataset validationData,
@@ -68,12 +62,13 @@ public final class Trainer {
     /**
      * A run over any batches (SFT: packed sequences with an answer-only loss mask) that updates
      * {@code trained}: the model itself, or an adapter's parameters with the model frozen (then
-     * {@code adapter} is attached beside the model's projections).
+     * {@code adapter} is attached beside the model's projections; the model may then be a
+     * quantized base, {@link QuantizedWeights}: QLoRA).
      *
      * @param validation fresh validation batches in a fixed order at every evaluation, or null
      * @param title      what the plot calls the run (pretrain, sft, ...)
      */
-    public Trainer(ModelParameters params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
+    public Trainer(TrainingWeights params, TrainableParameters trained, ProjectionAdapter adapter, TrainerConfig config,
                    BatchSource train, Supplier<BatchSource> validation, String title, Path outDir, Parallel parallel,
                    PrintStream progress, Checkpoint resumeFrom) {
         this.params = params;
@@ -105,7 +100,7 @@ public final class Trainer {
     /** Steps completed. */
     public int step() { return step; }
 
-    public ModelParameters parameters() { return params; }
+    public TrainingWeights parameters() { return params; }
 
     /** Asks the loop to stop at the next step boundary (after writing a checkpoint). */
     public void requestStop() { stopRequested = true; }
@@ -116,24 +111,9 @@ public final class Trainer {
     /** Trains until the configured step count or a stop request; checkpoints and logs in outDir. */
     public Result run() throws IOException {
         Files.createDirectories(outDir);
-        Thread hook = Thread.ofPlatform().unstarted(() -> {
-            requestStop();
-            try {
-                stopped.await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (TrainingLog log = new TrainingLog(outDir, step)) {
+        try (StopOnShutdown ignored = StopOnShutdown.install(this::requestStop);
+             TrainingLog log = new TrainingLog(outDir, step)) {
             return loop(log);
-        } finally {
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is already exiting: the hook is running and has been released above
-            }
         }
     }
 

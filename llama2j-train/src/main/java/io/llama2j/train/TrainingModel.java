@@ -5,6 +5,7 @@ import io.llama2j.tensor.Parallel;
 import io.llama2j.train.kernels.AttentionOps;
 import io.llama2j.train.kernels.CrossEntropyOps;
 import io.llama2j.train.kernels.Gemm;
+import io.llama2j.train.kernels.QuantizedMatrixOps;
 import io.llama2j.train.kernels.RmsNormOps;
 import io.llama2j.train.kernels.RopeOps;
 import io.llama2j.train.kernels.SwiGluOps;
@@ -22,26 +23,33 @@ import io.llama2j.train.kernels.SwiGluOps;
  * </pre>
  * Gradients are added into {@link ModelParameters#gradients()}, so micro-batches accumulate
  * until the trainer zeroes them. Activation buffers are planned once for the batch shape.
+ *
+ * <p>With a {@link QuantizedWeights} base (QLoRA) the weights are frozen: the products go through
+ * {@link QuantizedMatrixOps}, which dequantizes the stored blocks on the fly (no float copy, no
+ * transposed copy), and only an attached adapter receives gradients.
  */
 public final class TrainingModel {
     /** Elements below which an elementwise loop stays on one thread. */
     private static final int MIN_PARALLEL_ELEMENTS = 1 << 15;
     private final LlamaConfig config;
-    private final ModelParameters params;
+    private final TrainingWeights params;
+    /** The same weights when they are a frozen quantized base (QLoRA), else null. */
+    private final QuantizedWeights quantized;
     private final Parallel parallel;
     private final Activations a;
     private final RopeOps rope;
     private final AttentionOps attention;
-    /** Every weight matrix transposed ([in, out] at the matrix's own offset) for the forward's products. */
+    /** Every weight matrix transposed ([in, out] at the matrix's own offset) for the forward's products; null for a quantized base. */
     private final float[] transposed;
     /** Adapter beside every projection (LoRA), or null. */
     private ProjectionAdapter adapter;
     /** True inside forwardBackward (adapter dropout on), false for evaluation forwards. */
     private boolean training;
 
-    public TrainingModel(ModelParameters params, int batch, int seqLen, Parallel parallel) {
+    public TrainingModel(TrainingWeights params, int batch, int seqLen, Parallel parallel) {
         this.config = params.config();
         this.params = params;
+        this.quantized = params instanceof QuantizedWeights q ? q : null;
         this.parallel = parallel;
         if (seqLen > config.contextLength()) {
             throw new IllegalArgumentException("sequence length " + seqLen + " exceeds the model's context length "
@@ -50,14 +58,14 @@ public final class TrainingModel {
         this.a = new Activations(config, batch, seqLen);
         this.rope = new RopeOps(config.headSize(), config.ropeTheta(), seqLen);
         this.attention = new AttentionOps(batch, seqLen, config.nHeads(), config.nKvHeads(), config.headSize());
-        this.transposed = new float[params.size()];
+        this.transposed = quantized == null ? new float[params.values().length] : null;
     }
 
     public int batch() { return a.batch; }
 
     public int seqLen() { return a.seqLen; }
 
-    public ModelParameters parameters() { return params; }
+    public TrainingWeights parameters() { return params; }
 
     /** Attaches {@code adapter} beside every projection (null detaches); see {@link ProjectionAdapter}. */
     public void attach(ProjectionAdapter adapter) { this.adapter = adapter; }
@@ -149,17 +157,15 @@ public final class TrainingModel {
     private void forward(TokenBatch batch) {
         checkBatch(batch);
         LlamaConfig c = config;
-        ModelParameters p = params;
+        TrainingWeights p = params;
         float[] w = p.values();
         int n = a.tokens, dim = c.dim(), vocab = c.vocabSize();
         float eps = c.rmsNormEps();
-        transposeWeights();
+        if (quantized == null) transposeWeights();
 
         // x (N, D) = token embeddings
         int[] tokens = batch.inputs();
-        for (int t = 0; t < n; t++) {
-            System.arraycopy(w, p.tokenEmbedding.offset() + tokens[t] * dim, a.residual[0], t * dim, dim);
-        }
+        for (int t = 0; t < n; t++) p.embed(tokens[t], a.residual[0], t * dim);
         for (int l = 0; l < c.nLayers(); l++) {
             float[] x = a.residual[l];
             // Attention block: n = RmsNorm(x); q, k, v = Wq n, Wk n, Wv n; RoPE on q and k
@@ -190,10 +196,7 @@ public final class TrainingModel {
 
     /** The backward of {@link #forward}, from the logits' gradient (already in a.logits) to every weight. */
     private void backward(TokenBatch batch) {
-        LlamaConfig c = config;
-        ModelParameters p = params;
-        float[] w = p.values(), dw = p.gradients();
-        int n = a.tokens, dim = c.dim();
+        TrainingWeights p = params;
 
         // Output projection and final norm: dx = RmsNorm'(Woutᵀ dlogits)
         linearBackward(a.dNormed, false, a.logits, a.finalNormed, p.output);
@@ -203,7 +206,7 @@ public final class TrainingModel {
     /** The backward from the final norm's output gradient (in a.dNormed) to every weight below it. */
     private void backwardFromFinalNorm(TokenBatch batch) {
         LlamaConfig c = config;
-        ModelParameters p = params;
+        TrainingWeights p = params;
         float[] w = p.values(), dw = p.gradients();
         int n = a.tokens, dim = c.dim();
         java.util.Arrays.fill(a.dResidual, 0f);
@@ -232,6 +235,7 @@ public final class TrainingModel {
             RmsNormOps.backward(parallel, a.dResidual, dw, p.attentionNorm[l].offset(), a.dNormed, a.residual[l],
                     a.attentionRstd[l], w, p.attentionNorm[l].offset(), n, dim);
         }
+        if (p.frozen()) return;
         // Embedding: each token's row receives its position's gradient (in token order: deterministic)
         int[] tokens = batch.inputs();
         int embedding = p.tokenEmbedding.offset();
@@ -243,14 +247,23 @@ public final class TrainingModel {
 
     /** out (N, rows) = in (N, cols) · Wᵀ for W (rows, cols). */
     private void linear(float[] out, float[] in, ParameterTensor weight) {
-        Gemm.multiply(parallel, in, 0, false, transposed, weight.offset(), out, 0,
-                a.tokens, weight.rows(), weight.columns(), false);
+        if (quantized != null) {
+            QuantizedMatrixOps.forward(parallel, quantized.matrix(weight), in, out, a.tokens, weight.rows(), weight.columns());
+        } else {
+            Gemm.multiply(parallel, in, 0, false, transposed, weight.offset(), out, 0,
+                    a.tokens, weight.rows(), weight.columns(), false);
+        }
         if (adapter != null) adapter.forward(weight, in, out, a.tokens, training);
     }
 
     /** dIn (N, cols) (+)= dOut (N, rows) · W and dW += dOutᵀ · in, for out = in · Wᵀ. */
     private void linearBackward(float[] dIn, boolean accumulate, float[] dOut, float[] in, ParameterTensor weight) {
         int rows = weight.rows(), cols = weight.columns();
+        if (quantized != null) {
+            QuantizedMatrixOps.backwardInput(parallel, quantized.matrix(weight), dOut, dIn, a.tokens, rows, cols, accumulate);
+            if (adapter != null) adapter.backward(weight, dOut, in, dIn, a.tokens);
+            return; // frozen: no weight gradient
+        }
         Gemm.multiply(parallel, dOut, 0, false, params.values(), weight.offset(), dIn, 0, a.tokens, cols, rows, accumulate);
         if (adapter == null || adapter.trainsBase()) {
             Gemm.multiply(parallel, dOut, 0, true, in, 0, params.gradients(), weight.offset(), rows, cols, a.tokens, true);

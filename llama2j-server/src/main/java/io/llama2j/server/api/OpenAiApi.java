@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The OpenAI-compatible endpoints (https://platform.openai.com/docs/api-reference): request
@@ -38,6 +39,11 @@ public final class OpenAiApi {
     public static final String USAGE_ATTRIBUTE = "llama2j.usage";
     /** How long a stream may stay silent before an SSE comment line is sent. */
     static final long HEARTBEAT_MILLIS = 2000;
+    /**
+     * How often a non-streamed request that waits for its result checks that its client is
+     * still connected: a client that left frees its slot within this delay and one step.
+     */
+    static final long CONNECTION_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** OpenAI's default max_tokens for /v1/completions. */
     static final int DEFAULT_COMPLETION_TOKENS = 16;
     /** OpenAI's limit on the number of inputs of one embeddings request. */
@@ -356,9 +362,22 @@ public final class OpenAiApi {
 
     private void collect(Context ctx, Job job, GenerationEvents events, ResponseShapes shapes) throws InterruptedException {
         StringBuilder text = new StringBuilder();
+        ClientConnection client = ClientConnection.of(ctx);
         try {
+            long nextCheck = System.nanoTime() + CONNECTION_CHECK_NANOS;
             while (true) {
-                switch (events.next()) {
+                long untilCheck = Math.max(0, nextCheck - System.nanoTime());
+                GenerationEvents.Event event = events.next(TimeUnit.NANOSECONDS.toMillis(untilCheck));
+                if (System.nanoTime() >= nextCheck) {
+                    if (client.closed()) {
+                        // Nobody will read the answer: free the slot (or the queue place) now.
+                        job.cancel();
+                        return;
+                    }
+                    nextCheck = System.nanoTime() + CONNECTION_CHECK_NANOS;
+                }
+                if (event == null) continue;
+                switch (event) {
                     case GenerationEvents.Text t -> text.append(t.text());
                     case GenerationEvents.Finished f -> {
                         noteUsage(ctx, f);

@@ -6,6 +6,7 @@ import io.llama2j.chat.Message;
 import io.llama2j.chat.Role;
 import io.llama2j.loading.LoadedModel;
 import io.llama2j.loading.ModelLoader;
+import io.llama2j.model.DecodeBatch;
 import io.llama2j.model.InferenceState;
 import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
@@ -21,7 +22,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The served model over the llama2j engine: one immutable {@link Llama} shared by every slot,
- * one {@link InferenceState} (KV cache) per sequence, the engine's {@link Sampler} per request
+ * one {@link InferenceState} (KV cache) per sequence, {@link Llama#decodeStep} for the slots'
+ * batched steps, the engine's {@link Sampler} per request
  * and the tokenizer's streaming decoder per response.
  */
 public final class EngineModel implements ServedModel, AutoCloseable {
@@ -32,6 +34,8 @@ public final class EngineModel implements ServedModel, AutoCloseable {
     private final ChatFormat chat;
     private final int contextLength;
     private final int[] stopTokens;
+    /** Scratch of the batched decode step, grown to the largest batch seen; guarded by this. */
+    private DecodeBatch decodeBatch;
     /** What holds the weights (memory-mapped files), released by {@link #close()}; null when nothing does. */
     private AutoCloseable weightsOwner;
 
@@ -154,33 +158,67 @@ public final class EngineModel implements ServedModel, AutoCloseable {
 
     @Override
     public ModelSequence newSequence() {
-        InferenceState state = new InferenceState(llama.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
-        return new ModelSequence() {
-            @Override
-            public int position() {
-                return state.position();
-            }
+        return new EngineSequence(new InferenceState(llama.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH));
+    }
 
-            @Override
-            public float[] feed(int token) {
-                return llama.forward(state, token);
+    /**
+     * One {@link Llama#decodeStep} over the sequences' states. Synchronized: the step's scratch
+     * ({@link DecodeBatch}) is shared and grown to the largest batch seen (at most the slots).
+     */
+    @Override
+    public synchronized float[][] feedEach(ModelSequence[] sequences, int[] tokens) {
+        InferenceState[] states = new InferenceState[sequences.length];
+        for (int b = 0; b < sequences.length; b++) {
+            if (!(sequences[b] instanceof EngineSequence own) || own.model() != this) {
+                throw new IllegalArgumentException("sequence " + b + " was not made by this model's newSequence()");
             }
+            states[b] = own.state;
+        }
+        if (decodeBatch == null || decodeBatch.maxSequences() < sequences.length) {
+            decodeBatch = new DecodeBatch(llama.config(), Math.max(1, sequences.length));
+        }
+        llama.decodeStep(decodeBatch, states, tokens);
+        float[][] logits = new float[states.length][];
+        for (int b = 0; b < states.length; b++) logits[b] = states[b].logits();
+        return logits;
+    }
 
-            @Override
-            public float[] feed(int[] tokens, int from, int to) {
-                return llama.forward(state, java.util.Arrays.copyOfRange(tokens, from, to));
-            }
+    /** A sequence over an {@link InferenceState} of its own (the KV cache), reused request after request. */
+    private final class EngineSequence implements ModelSequence {
+        private final InferenceState state;
 
-            @Override
-            public void reset() {
-                state.rewind(0);
-            }
+        EngineSequence(InferenceState state) {
+            this.state = state;
+        }
 
-            @Override
-            public void close() {
-                // The state is plain heap memory; dropping the reference frees it.
-            }
-        };
+        EngineModel model() {
+            return EngineModel.this;
+        }
+
+        @Override
+        public int position() {
+            return state.position();
+        }
+
+        @Override
+        public float[] feed(int token) {
+            return llama.forward(state, token);
+        }
+
+        @Override
+        public float[] feed(int[] tokens, int from, int to) {
+            return llama.forward(state, java.util.Arrays.copyOfRange(tokens, from, to));
+        }
+
+        @Override
+        public void reset() {
+            state.rewind(0);
+        }
+
+        @Override
+        public void close() {
+            // The state is plain heap memory; dropping the reference frees it.
+        }
     }
 
     @Override

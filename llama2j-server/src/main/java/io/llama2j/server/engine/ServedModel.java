@@ -3,8 +3,8 @@ package io.llama2j.server.engine;
 import java.util.List;
 
 /**
- * What the server needs from "the model": tokenize, chat-encode, start a sequence, step it,
- * free it, sample, and pool hidden states for embeddings. One instance is shared by every
+ * What the server needs from "the model": tokenize, chat-encode, start a sequence, step it
+ * (alone or together with others), free it, sample, and pool hidden states for embeddings. One instance is shared by every
  * slot; everything here must be safe to call from several threads (the weights are read-only,
  * each {@link ModelSequence} owns its own KV cache and scratch state).
  */
@@ -38,6 +38,19 @@ public interface ServedModel {
 
     /** A new sequence with its own KV cache, sized for {@link #contextLength()} positions. */
     ModelSequence newSequence();
+
+    /**
+     * Feeds {@code tokens[b]} to {@code sequences[b]} for every b in one batched step, the
+     * weights read once for all of them (continuous batching), and returns each one's
+     * next-token logits: row b belongs to sequences[b] and equals what
+     * {@code sequences[b].feed(tokens[b])} would return. Row b may be reused by sequences[b]'s
+     * next feed.
+     *
+     * @param sequences distinct sequences of this model, each with room for one more position
+     * @throws IllegalArgumentException for a sequence of another model, one given twice or
+     *                                  full, or a token outside the vocabulary (nothing is fed then)
+     */
+    float[][] feedEach(ModelSequence[] sequences, int[] tokens);
 
     /** A sampler for one request (its own random stream, seeded when the request is). */
     TokenSampler newSampler(SamplingSettings settings);

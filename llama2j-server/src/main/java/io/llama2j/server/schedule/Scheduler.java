@@ -1,5 +1,6 @@
 package io.llama2j.server.schedule;
 
+import io.llama2j.server.engine.ModelSequence;
 import io.llama2j.server.engine.ServedModel;
 import io.llama2j.server.metrics.ServerMetrics;
 
@@ -10,12 +11,16 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Continuous batching over N slots that share one model: one thread steps every busy slot in
- * turn (a chunk of prompt or one new token each), and between two rounds it moves waiting
- * requests into free slots, so new requests join without waiting for others to finish.
+ * Continuous batching over N slots that share one model. One thread runs rounds: it moves
+ * waiting requests into free slots, feeds each prefilling slot one chunk of its prompt, then
+ * lets every decoding slot sample its next token and feeds all those tokens in one batched
+ * step (each weight read once per round, not once per slot). New requests thus join the
+ * batch as soon as their prompt is in, without waiting for others to finish.
  * Requests beyond the slots wait in a bounded FIFO queue; a full queue refuses at once.
- * Each request owns its sequence state, sampler and detokenizer, so its output does not depend
- * on what else runs.
+ * Each request owns its sequence state, sampler and detokenizer, and the batched step computes
+ * each sequence's products on their own, so its output does not depend on what else runs (bit
+ * for bit on float32 weights; on quantized ones a step of one sequence uses the fused
+ * single-token kernel, which differs from the batched one by float32 rounding).
  */
 public final class Scheduler implements AutoCloseable {
 
@@ -38,6 +43,7 @@ public final class Scheduler implements AutoCloseable {
     private static final long IDLE_POLL_MILLIS = 50;
 
     private final Config config;
+    private final ServedModel model;
     private final ServerMetrics metrics;
     private final Slot[] slots;
     private final ArrayBlockingQueue<Job> waiting;
@@ -48,6 +54,7 @@ public final class Scheduler implements AutoCloseable {
 
     public Scheduler(ServedModel model, Config config, ServerMetrics metrics) {
         this.config = config;
+        this.model = model;
         this.metrics = metrics;
         this.slots = new Slot[config.slots()];
         for (int i = 0; i < slots.length; i++) {
@@ -130,21 +137,9 @@ public final class Scheduler implements AutoCloseable {
     private void run() {
         while (running) {
             admitWaiting();
-            boolean stepped = false;
-            for (Slot slot : slots) {
-                if (!slot.busy()) continue;
-                if (slot.job().cancelled()) {
-                    slot.release();
-                    continue;
-                }
-                try {
-                    slot.step(config.prefillChunk());
-                } catch (RuntimeException e) {
-                    slot.fail("Generation failed: " + e);
-                }
-                stepped = true;
-            }
-            if (!stepped) {
+            boolean prefilled = prefillRound();
+            boolean decoded = decodeRound();
+            if (!prefilled && !decoded) {
                 waitForWork();
             }
         }
@@ -152,6 +147,69 @@ public final class Scheduler implements AutoCloseable {
         for (Slot slot : slots) {
             if (slot.busy()) slot.fail(message);
         }
+    }
+
+    /** Frees the slot of a request whose client went away; true when the slot still runs one. */
+    private static boolean stillWanted(Slot slot) {
+        if (!slot.busy()) return false;
+        if (slot.job().cancelled()) {
+            slot.release();
+            return false;
+        }
+        return true;
+    }
+
+    /** Each slot still reading its prompt feeds one chunk of it (a prompt batch of its own). */
+    private boolean prefillRound() {
+        boolean worked = false;
+        for (Slot slot : slots) {
+            if (!stillWanted(slot) || !slot.prefilling()) continue;
+            worked = true;
+            try {
+                slot.prefill(config.prefillChunk());
+            } catch (RuntimeException e) {
+                slot.fail("Generation failed: " + e);
+            }
+        }
+        return worked;
+    }
+
+    /**
+     * Every decoding slot samples its next token, and all that continue are fed together in one
+     * batched step ({@link ServedModel#feedEach}): the weights are read once for all of them.
+     * A slot whose prompt was completed this round joins at once.
+     */
+    private boolean decodeRound() {
+        Slot[] stepping = new Slot[slots.length];
+        int[] tokens = new int[slots.length];
+        int count = 0;
+        boolean worked = false;
+        for (Slot slot : slots) {
+            if (!stillWanted(slot) || slot.prefilling()) continue;
+            worked = true;
+            try {
+                int token = slot.sampleNext();
+                if (token >= 0) {
+                    stepping[count] = slot;
+                    tokens[count++] = token;
+                }
+            } catch (RuntimeException e) {
+                slot.fail("Generation failed: " + e);
+            }
+        }
+        if (count == 0) return worked;
+        ModelSequence[] sequences = new ModelSequence[count];
+        for (int b = 0; b < count; b++) sequences[b] = stepping[b].sequence();
+        try {
+            float[][] logits = model.feedEach(sequences, java.util.Arrays.copyOf(tokens, count));
+            for (int b = 0; b < count; b++) stepping[b].accept(logits[b]);
+            metrics.decodeStep(count);
+        } catch (RuntimeException e) {
+            for (int b = 0; b < count; b++) {
+                if (stepping[b].busy()) stepping[b].fail("Generation failed: " + e);
+            }
+        }
+        return true;
     }
 
     private void admitWaiting() {

@@ -9,7 +9,9 @@ import io.llama2j.server.metrics.ServerMetrics;
 
 /**
  * One of the server's N generation slots: a sequence (KV cache) of its own, reused from request
- * to request, and the per-request state (sampler, detokenizer, stop strings, penalties).
+ * to request, and the per-request state (sampler, detokenizer, stop strings, penalties). A
+ * request first prefills its prompt in chunks, then alternates {@link #sampleNext} and
+ * {@link #accept} around the scheduler's batched step.
  */
 final class Slot {
 
@@ -56,24 +58,35 @@ final class Slot {
         next.listener.onStarted();
     }
 
+    /** Whether prompt tokens are still to be fed (the slot is not decoding yet). */
+    boolean prefilling() {
+        return promptFed < job.request.prompt().length;
+    }
+
+    ModelSequence sequence() {
+        return sequence;
+    }
+
+    /** Feeds the next chunk of at most {@code prefillChunk} prompt tokens in one batched pass. */
+    void prefill(int prefillChunk) {
+        int[] prompt = job.request.prompt();
+        int end = Math.min(prompt.length, promptFed + prefillChunk);
+        logits = sequence.feed(prompt, promptFed, end);
+        metrics.promptTokensProcessed(end - promptFed);
+        promptFed = end;
+    }
+
     /**
-     * Advances the request by one scheduler step: up to {@code prefillChunk} prompt tokens, or
-     * one generated token. Frees the slot when the request ends.
+     * Samples the next token from the last logits and emits its text. Returns the token the
+     * sequence must be fed next (the scheduler feeds the decoding slots together, then calls
+     * {@link #accept}), or -1 when the request ended here and the slot is free again.
      */
-    void step(int prefillChunk) {
+    int sampleNext() {
         GenerationRequest request = job.request;
-        int[] prompt = request.prompt();
-        if (promptFed < prompt.length) {
-            int end = Math.min(prompt.length, promptFed + prefillChunk);
-            logits = sequence.feed(prompt, promptFed, end);
-            metrics.promptTokensProcessed(end - promptFed);
-            promptFed = end;
-            return;
-        }
         int token = sampler.sample(logits, history, generated);
         if (model.endsText(token)) {
             finish(FinishReason.STOP);
-            return;
+            return -1;
         }
         history[generated++] = token;
         metrics.completionTokenGenerated();
@@ -81,13 +94,18 @@ final class Slot {
         emit(stops.takeReleasable());
         if (stopped) {
             finish(FinishReason.STOP);
-            return;
+            return -1;
         }
         if (generated >= request.maxTokens() || sequence.position() >= model.contextLength()) {
             finish(FinishReason.LENGTH);
-            return;
+            return -1;
         }
-        logits = sequence.feed(token);
+        return token;
+    }
+
+    /** The logits after the token {@link #sampleNext} returned was fed. */
+    void accept(float[] nextLogits) {
+        logits = nextLogits;
     }
 
     /** Ends the request with an error event (engine failure or shutdown) and frees the slot. */

@@ -16,6 +16,10 @@ class ServerMetricsTest {
         metrics.promptTokensProcessed(12);
         metrics.completionTokenGenerated();
         metrics.queueRejected();
+        metrics.decodeStep(1);
+        metrics.decodeStep(3);
+        metrics.decodeStep(3);
+        metrics.decodeStep(100);
 
         String text = metrics.render();
 
@@ -28,6 +32,11 @@ class ServerMetricsTest {
                 .contains("llama2j_queue_depth 3\n")
                 .contains("llama2j_slots_busy 2\n")
                 .contains("llama2j_slots_total 4\n")
+                .contains("# TYPE llama2j_batch_size histogram\n")
+                .contains("llama2j_batch_size_bucket{le=\"1\"} 1\nllama2j_batch_size_bucket{le=\"2\"} 1\n"
+                        + "llama2j_batch_size_bucket{le=\"4\"} 3\n")
+                .contains("llama2j_batch_size_bucket{le=\"64\"} 3\nllama2j_batch_size_bucket{le=\"+Inf\"} 4\n")
+                .contains("llama2j_batch_size_sum 107\nllama2j_batch_size_count 4\n")
                 .containsPattern("llama2j_generation_tokens_per_second \\d+\\.\\d{3}\n");
         for (String line : text.split("\n")) {
             assertThat(line).matches("# (HELP|TYPE) .*|[a-z0-9_]+(\\{[^}]*})? [0-9.]+");

@@ -30,7 +30,7 @@ public final class BatchColumns {
     public static final String ERROR = "error";
 
     /** Where Spark's JSON reader (PERMISSIVE mode) puts a line it cannot parse. */
-    public static final String CORRUPT_RECORD = "_corrupt_record";
+    public static final String CORRUPT_RECORD = io.llama2j.spark.RowFields.CORRUPT_RECORD;
 
     public static final String FINISH_STOP = "stop";
     public static final String FINISH_LENGTH = "length";

@@ -2,15 +2,15 @@ package io.llama2j.spark.generate;
 
 import io.llama2j.chat.ChatFormat;
 import io.llama2j.chat.EncodedDialog;
-import io.llama2j.generate.GenerationResult;
-import io.llama2j.generate.GenerationSettings;
 import io.llama2j.generate.Generator;
 import io.llama2j.generate.StopReason;
 import io.llama2j.loading.LoadedModel;
+import io.llama2j.model.DecodeBatch;
 import io.llama2j.model.InferenceState;
 import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
 import io.llama2j.spark.ModelCache;
+import io.llama2j.spark.RowFields.InvalidRow;
 import io.llama2j.tensor.Parallel;
 import io.llama2j.tokenizer.StreamingDecoder;
 import org.apache.spark.TaskContext;
@@ -19,16 +19,26 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * Decodes one partition on an executor: the model comes from the JVM's {@link ModelCache}, rows
- * are decoded one at a time as Spark's writer pulls them (so a task holds one row's KV cache, not
- * the partition's). A row that is not a valid request, or whose prompt does not fit the model,
- * becomes an error row; anything else that goes wrong fails the task, and Spark retries it.
+ * Decodes one partition on an executor, up to {@link GenerationJobSettings#batch()} rows at a
+ * time (continuous batching): each row's prompt goes through the model on its own, then every
+ * decoding row takes its next token in one {@link Llama#decodeStep} (the weights are read once
+ * per step for all of them), and a finished row's slot goes to the next input row. A row's tokens
+ * are those of the engine's {@link Generator} loop ({@code llama2j generate}) with the same
+ * seed: the step gives each sequence its own logits, bit for bit for float32 weights (to float32
+ * rounding for quantized ones, see {@code decodeStep}). Rows are pulled as Spark's writer asks
+ * and handed back in input order; a task holds the KV caches of at most {@code batch} rows.
+ * A row that is not a valid request, or whose prompt does not fit the model, becomes an error
+ * row; anything else that goes wrong fails the task, and Spark retries it.
  */
 final class PartitionDecoder implements MapPartitionsFunction<Row, Row> {
     private final StructType inputSchema;
@@ -47,59 +57,86 @@ final class PartitionDecoder implements MapPartitionsFunction<Row, Row> {
         Parallel parallel = new Parallel(settings.threadsPerTask());
         TaskContext task = TaskContext.get();
         if (task != null) task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> parallel.close());
-        RowGenerator generator = new RowGenerator(model, new Llama(model.config(), model.weights(), parallel), settings);
+        RowDecoder decoder = new RowDecoder(model, new Llama(model.config(), model.weights(), parallel), settings);
         Map<String, Integer> columns = new HashMap<>();
         String[] names = inputSchema.fieldNames();
         for (int i = 0; i < names.length; i++) columns.put(names[i], i);
         Integer corrupt = columns.get(BatchColumns.CORRUPT_RECORD);
 
         return new Iterator<>() {
+            /** Rows read and not yet handed back, in input order; the first is handed back once finished. */
+            final ArrayDeque<Slot> pending = new ArrayDeque<>();
             long rowInPartition;
 
             @Override
             public boolean hasNext() {
-                boolean more = input.hasNext();
+                boolean more = !pending.isEmpty() || input.hasNext();
                 if (!more && task == null) parallel.close();
                 return more;
             }
 
             @Override
             public Row next() {
-                if (!input.hasNext()) throw new NoSuchElementException();
-                Row row = input.next();
-                hook.beforeRow(task, rowInPartition++);
-                Object[] result = generator.generate(row, columns);
-                int kept = names.length - (corrupt == null ? 0 : 1);
-                Object[] values = new Object[kept + result.length];
-                for (int i = 0, k = 0; i < names.length; i++) {
-                    if (corrupt == null || i != corrupt) values[k++] = row.get(i);
+                while (pending.isEmpty() || pending.peekFirst().result == null) {
+                    while (decoder.hasRoom() && input.hasNext()) {
+                        Row row = input.next();
+                        hook.beforeRow(task, rowInPartition++);
+                        Slot slot = new Slot(row);
+                        pending.addLast(slot);
+                        decoder.start(slot, columns);
+                    }
+                    if (pending.isEmpty()) throw new NoSuchElementException();
+                    if (pending.peekFirst().result == null) decoder.step();
                 }
-                System.arraycopy(result, 0, values, kept, result.length);
+                Slot done = pending.pollFirst();
+                int kept = names.length - (corrupt == null ? 0 : 1);
+                Object[] values = new Object[kept + done.result.length];
+                for (int i = 0, k = 0; i < names.length; i++) {
+                    if (corrupt == null || i != corrupt) values[k++] = done.row.get(i);
+                }
+                System.arraycopy(done.result, 0, values, kept, done.result.length);
                 return RowFactory.create(values);
             }
         };
     }
 
-    /** The generation of one row, as the values of the result columns ({@link BatchColumns}). */
-    static final class RowGenerator {
+    /** An input row and, once finished, the values of its result columns ({@link BatchColumns}). */
+    static final class Slot {
+        final Row row;
+        Object[] result;
+
+        Slot(Row row) { this.row = row; }
+    }
+
+    /** The rows of a task being decoded together, at most the job's batch of them. */
+    static final class RowDecoder {
         private final LoadedModel model;
-        private final Generator generator;
+        private final Llama llama;
         private final GenerationJobSettings settings;
         private final ChatFormat chat;
+        private final DecodeBatch batch;
+        private final List<Sequence> decoding = new ArrayList<>();
 
-        RowGenerator(LoadedModel model, Llama llama, GenerationJobSettings settings) {
+        RowDecoder(LoadedModel model, Llama llama, GenerationJobSettings settings) {
             this.model = model;
-            this.generator = new Generator(llama);
+            this.llama = llama;
             this.settings = settings;
             this.chat = new ChatFormat(model.tokenizer());
+            this.batch = new DecodeBatch(model.config(), settings.batch());
         }
 
-        Object[] generate(Row row, Map<String, Integer> columns) {
+        boolean hasRoom() {
+            return decoding.size() < settings.batch();
+        }
+
+        /** Reads {@code slot}'s row and runs its prompt; an invalid row is finished at once as an error row. */
+        void start(Slot slot, Map<String, Integer> columns) {
             RowRequest request;
             try {
-                request = RowRequest.read(row, columns);
-            } catch (RowRequest.InvalidRow e) {
-                return error(null, e.getMessage());
+                request = RowRequest.read(slot.row, columns);
+            } catch (InvalidRow e) {
+                slot.result = error(null, e.getMessage());
+                return;
             }
             int[] promptIds;
             if (request.prompt() != null) {
@@ -108,32 +145,103 @@ final class PartitionDecoder implements MapPartitionsFunction<Row, Row> {
                         : model.tokenizer().encode(request.prompt(), true, false);
             } else {
                 if (!ChatFormat.specialTagsIn(request.messages()).isEmpty()) {
-                    return error(null, ChatFormat.UNSAFE_ERROR + " Found " + ChatFormat.specialTagsIn(request.messages()));
+                    slot.result = error(null, ChatFormat.UNSAFE_ERROR + " Found " + ChatFormat.specialTagsIn(request.messages()));
+                    return;
                 }
                 try {
                     EncodedDialog dialog = chat.encodePrompt(request.messages());
                     promptIds = dialog.ids();
                 } catch (IllegalArgumentException e) {
-                    return error(null, e.getMessage());
+                    slot.result = error(null, e.getMessage());
+                    return;
                 }
             }
             int contextLimit = model.config().contextLength();
             if (promptIds.length > contextLimit) {
-                return error(promptIds.length, "prompt of " + promptIds.length + " tokens does not fit the model's context of " + contextLimit);
+                slot.result = error(promptIds.length, "prompt of " + promptIds.length + " tokens does not fit the model's context of " + contextLimit);
+                return;
             }
             int maxTokens = request.maxTokens() != null ? request.maxTokens() : settings.maxTokens();
             float temperature = request.temperature() != null ? request.temperature() : settings.temperature();
             long seed = request.seed() != null ? request.seed() : RowSeeds.derive(settings.jobSeed(), request.id());
-            int contextLength = (int) Math.min(contextLimit, (long) promptIds.length + maxTokens);
-            InferenceState state = new InferenceState(model.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
-            StreamingDecoder decoder = model.tokenizer().streamingDecoder();
-            GenerationSettings generation = new GenerationSettings(maxTokens, model.stopTokenIds(), settings.stopStrings(), null);
-            GenerationResult r = generator.generate(state, promptIds,
-                    new Sampler(settings.samplerConfig(temperature, seed), model.config().vocabSize()), generation,
-                    decoder::accept, (id, text) -> {});
-            // bytes of an unfinished UTF-8 character at the end are flushed as `generate` prints them
-            String completion = r.stopReason() == StopReason.STOP_STRING ? r.text() : r.text() + decoder.flush();
-            return new Object[]{completion, r.promptTokens(), r.tokens().length, finishReason(r.stopReason()), null};
+            Sequence s = new Sequence(slot, promptIds, maxTokens, new Sampler(settings.samplerConfig(temperature, seed), model.config().vocabSize()));
+            llama.forward(s.state, promptIds);
+            decoding.add(s);
+        }
+
+        /**
+         * Samples the next token of every decoding row, finishes the rows that stop, and runs the
+         * others' tokens through the model in one batched step.
+         */
+        void step() {
+            List<Sequence> feeding = new ArrayList<>(decoding.size());
+            for (Sequence s : decoding) {
+                int next = s.sampleNext();
+                if (next >= 0) feeding.add(s);
+            }
+            decoding.retainAll(feeding);
+            if (feeding.isEmpty()) return;
+            InferenceState[] states = new InferenceState[feeding.size()];
+            int[] tokens = new int[feeding.size()];
+            for (int b = 0; b < states.length; b++) {
+                states[b] = feeding.get(b).state;
+                tokens[b] = feeding.get(b).lastToken;
+            }
+            llama.decodeStep(batch, states, tokens);
+        }
+
+        /**
+         * One row being decoded: the steps of {@link Generator#generate} between two forwards,
+         * with the same stop rules in the same order (token limit, stop token, stop string,
+         * token limit, full context).
+         */
+        final class Sequence {
+            final Slot slot;
+            final InferenceState state;
+            final int promptLength;
+            final int maxTokens;
+            final Sampler sampler;
+            final StreamingDecoder decoder = model.tokenizer().streamingDecoder();
+            final Generator.StopText stopText = new Generator.StopText(settings.stopStrings());
+            /** prompt + generated, for the sampler's penalties */
+            final int[] history;
+            int historyLength;
+            int lastToken;
+
+            Sequence(Slot slot, int[] promptIds, int maxTokens, Sampler sampler) {
+                this.slot = slot;
+                this.promptLength = promptIds.length;
+                this.maxTokens = maxTokens;
+                this.sampler = sampler;
+                int contextLength = (int) Math.min(model.config().contextLength(), (long) promptIds.length + maxTokens);
+                this.state = new InferenceState(model.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
+                this.history = Arrays.copyOf(promptIds, promptIds.length + maxTokens);
+                this.historyLength = promptIds.length;
+            }
+
+            /** Samples from the state's logits: the token to feed next, or -1 when the row is finished. */
+            int sampleNext() {
+                int generated = historyLength - promptLength;
+                if (generated >= maxTokens) return finish(StopReason.MAX_TOKENS);
+                int next = sampler.sample(state.logits(), history, historyLength);
+                for (int stop : model.stopTokenIds()) {
+                    if (stop == next) return finish(StopReason.STOP_TOKEN);
+                }
+                history[historyLength++] = next;
+                generated++;
+                if (stopText.append(decoder.accept(next))) return finish(StopReason.STOP_STRING);
+                if (generated >= maxTokens) return finish(StopReason.MAX_TOKENS);
+                if (state.position() >= state.maxSequenceLength()) return finish(StopReason.CONTEXT_FULL);
+                lastToken = next;
+                return next;
+            }
+
+            private int finish(StopReason reason) {
+                // bytes of an unfinished UTF-8 character at the end are flushed as `generate` prints them
+                String completion = reason == StopReason.STOP_STRING ? stopText.text() : stopText.text() + decoder.flush();
+                slot.result = new Object[]{completion, promptLength, historyLength - promptLength, finishReason(reason), null};
+                return -1;
+            }
         }
 
         private static Object[] error(Integer promptTokens, String reason) {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,9 +93,10 @@ class BatchGenerationTest {
                     Math.min(reference.config().contextLength(), promptIds.length + maxTokens), InferenceState.DEFAULT_PROMPT_BATCH);
             StreamingDecoder decoder = reference.tokenizer().streamingDecoder();
             GenerationResult r = generator.generate(state, promptIds, new Sampler(s.samplerConfig(temperature, seed), reference.config().vocabSize()),
-                    new GenerationSettings(maxTokens, reference.stopTokenIds(), List.of(), null), decoder::accept, (id, t) -> {});
-            return new String[]{r.text() + decoder.flush(), Integer.toString(r.promptTokens()), Integer.toString(r.tokens().length),
-                    PartitionDecoder.RowGenerator.finishReason(r.stopReason())};
+                    new GenerationSettings(maxTokens, reference.stopTokenIds(), s.stopStrings(), null), decoder::accept, (id, t) -> {});
+            String completion = r.stopReason() == io.llama2j.generate.StopReason.STOP_STRING ? r.text() : r.text() + decoder.flush();
+            return new String[]{completion, Integer.toString(r.promptTokens()), Integer.toString(r.tokens().length),
+                    PartitionDecoder.RowDecoder.finishReason(r.stopReason())};
         }
     }
 
@@ -107,10 +108,11 @@ class BatchGenerationTest {
         return map;
     }
 
-    @ParameterizedTest(name = "{0} partition(s); JSONL input for 1, Parquet for 3")
-    @ValueSource(ints = {1, 3})
-    void seededRowsEqualTheGeneratorWhateverThePartitioning(int partitions) throws IOException {
-        GenerationJobSettings s = settings(42);
+    @ParameterizedTest(name = "{0} partition(s), batches of {1} row(s), stop string \"{2}\"; JSONL input for 1 partition, Parquet for 3")
+    @CsvSource(value = {"1, 1, ''", "3, 1, ''", "1, 4, ''", "3, 5, ' she'"}, emptyValue = "")
+    void seededRowsEqualTheGeneratorWhateverThePartitioningAndBatch(int partitions, int batch, String stop) throws IOException {
+        GenerationJobSettings s = new GenerationJobSettings(model, tokenizer, 40, 1.0f, 0.9f, 0, 42, stop.isEmpty() ? List.of() : List.of(stop),
+                1, batch);
         Dataset<Row> input = spark.read().json(jsonl(seededRequests().toArray(String[]::new)).toString());
         if (partitions > 1) {
             // the same requests from a Parquet table (messages as array<struct<content, role>>)
@@ -169,7 +171,8 @@ class BatchGenerationTest {
         TaskHook killFirstAttempt = (task, row) -> {
             if (task.attemptNumber() == 0 && row == 2) throw new IllegalStateException("injected failure in " + task.partitionId());
         };
-        BatchGeneration.generate(input, settings(3), killFirstAttempt).write().json(out.toString());
+        // in batches of 3: rows in flight when the attempt dies are decoded again by the next one
+        BatchGeneration.generate(input, settings(3).withBatch(3), killFirstAttempt).write().json(out.toString());
 
         List<Row> rows = spark.read().json(out.toString()).collectAsList();
         assertThat(rows).hasSize(10);

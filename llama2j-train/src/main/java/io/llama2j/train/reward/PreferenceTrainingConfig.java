@@ -14,11 +14,12 @@ import io.llama2j.train.optim.OptimizerConfig;
  * @param evalEvery      steps between held-out evaluations (0: only at the end)
  * @param warmupFraction warmup as a fraction of all steps
  * @param minWarmupSteps warmup at least this many steps (capped by the run's length)
+ * @param saveEvery      steps between checkpoints (0: only at the end and on interruption)
  * @param seed           order of the pairs
  * @param optimizer      AdamW and schedule (its warmupSteps is replaced by the fraction rule)
  */
 public record PreferenceTrainingConfig(int epochs, int pairsPerBatch, int seqLen, int evalEvery, double warmupFraction,
-                                       int minWarmupSteps, long seed, OptimizerConfig optimizer) {
+                                       int minWarmupSteps, int saveEvery, long seed, OptimizerConfig optimizer) {
     public static final int PAPER_EPOCHS = 1;
     public static final int PAPER_PAIRS_PER_BATCH = 512;
     public static final double PAPER_REWARD_LR = 1e-5;
@@ -33,6 +34,7 @@ public record PreferenceTrainingConfig(int epochs, int pairsPerBatch, int seqLen
         if (!(warmupFraction >= 0 && warmupFraction < 1)) {
             throw new IllegalArgumentException("warmup fraction must be in [0, 1), found " + warmupFraction);
         }
+        if (saveEvery < 0) throw new IllegalArgumentException("save-every must be >= 0, found " + saveEvery);
         if (minWarmupSteps < 0) throw new IllegalArgumentException("minimum warmup must be >= 0, found " + minWarmupSteps);
         if (optimizer == null) throw new IllegalArgumentException("optimizer config is required");
     }
@@ -40,7 +42,7 @@ public record PreferenceTrainingConfig(int epochs, int pairsPerBatch, int seqLen
     /** The paper's reward-model recipe for a batch and sequence size that fit the machine. */
     public static PreferenceTrainingConfig paper(int pairsPerBatch, int seqLen) {
         return new PreferenceTrainingConfig(PAPER_EPOCHS, pairsPerBatch, seqLen, 0, PAPER_WARMUP_FRACTION,
-                PAPER_MIN_WARMUP_STEPS, 1337, OptimizerConfig.paper().withPeakLearningRate(PAPER_REWARD_LR));
+                PAPER_MIN_WARMUP_STEPS, 0, 1337, OptimizerConfig.paper().withPeakLearningRate(PAPER_REWARD_LR));
     }
 
     /** Warmup steps of a run of {@code totalSteps}: max(min, ⌈fraction · total⌉), at most total − 1. */
@@ -50,14 +52,18 @@ public record PreferenceTrainingConfig(int epochs, int pairsPerBatch, int seqLen
     }
 
     public PreferenceTrainingConfig withOptimizer(OptimizerConfig o) {
-        return new PreferenceTrainingConfig(epochs, pairsPerBatch, seqLen, evalEvery, warmupFraction, minWarmupSteps, seed, o);
+        return new PreferenceTrainingConfig(epochs, pairsPerBatch, seqLen, evalEvery, warmupFraction, minWarmupSteps, saveEvery, seed, o);
     }
 
     public PreferenceTrainingConfig withEpochs(int e) {
-        return new PreferenceTrainingConfig(e, pairsPerBatch, seqLen, evalEvery, warmupFraction, minWarmupSteps, seed, optimizer);
+        return new PreferenceTrainingConfig(e, pairsPerBatch, seqLen, evalEvery, warmupFraction, minWarmupSteps, saveEvery, seed, optimizer);
+    }
+
+    public PreferenceTrainingConfig withSaveEvery(int every) {
+        return new PreferenceTrainingConfig(epochs, pairsPerBatch, seqLen, evalEvery, warmupFraction, minWarmupSteps, every, seed, optimizer);
     }
 
     public PreferenceTrainingConfig withEvalEvery(int every) {
-        return new PreferenceTrainingConfig(epochs, pairsPerBatch, seqLen, every, warmupFraction, minWarmupSteps, seed, optimizer);
+        return new PreferenceTrainingConfig(epochs, pairsPerBatch, seqLen, every, warmupFraction, minWarmupSteps, saveEvery, seed, optimizer);
     }
 }

@@ -46,6 +46,24 @@ public final class RewardModel {
 
     public int seqLen() { return model.seqLen(); }
 
+    /**
+     * The score of one prompt + response ({@code ids}, at most {@link #seqLen()} tokens), read at
+     * its last token: the sequence is row 0, any other rows and the positions after its end are
+     * padding, which does not change the score (attention is causal).
+     */
+    public double score(int[] ids) {
+        if (ids.length < 1 || ids.length > seqLen()) {
+            throw new IllegalArgumentException("a sequence of " + ids.length + " tokens does not fit the reward model's plan of 1.."
+                    + seqLen());
+        }
+        int n = rows() * seqLen();
+        int[] inputs = new int[n];
+        System.arraycopy(ids, 0, inputs, 0, ids.length);
+        int[] lastPositions = new int[rows()];
+        lastPositions[0] = ids.length - 1;
+        return scores(new TokenBatch(rows(), seqLen(), inputs, new int[n], new float[n]), lastPositions)[0];
+    }
+
     /** The score of every row, read at its last position. */
     public double[] scores(TokenBatch batch, int[] lastPositions) {
         return scoresOf(model.finalHidden(batch), batch, lastPositions);

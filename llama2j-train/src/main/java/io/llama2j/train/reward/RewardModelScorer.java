@@ -5,7 +5,6 @@ import io.llama2j.chat.EncodedDialog;
 import io.llama2j.chat.Message;
 import io.llama2j.tensor.Parallel;
 import io.llama2j.train.ModelParameters;
-import io.llama2j.train.TokenBatch;
 
 import java.util.List;
 
@@ -32,9 +31,6 @@ public final class RewardModelScorer implements ResponseScorer {
             throw new IllegalArgumentException("prompt and response take " + d.length() + " tokens, the reward model was planned for "
                     + maxTokens);
         }
-        int[] inputs = new int[maxTokens];
-        System.arraycopy(d.ids(), 0, inputs, 0, d.length());
-        TokenBatch batch = new TokenBatch(1, maxTokens, inputs, new int[maxTokens], new float[maxTokens]);
-        return model.scores(batch, new int[] {d.length() - 1})[0];
+        return model.score(d.ids());
     }
 }

@@ -53,12 +53,15 @@ public final class ScalarHead {
         gradients[dim] += (float) dScore;
     }
 
+    /** Writes a temporary file and renames it over {@code file}, so a crash leaves the old head or the new one. */
     public void write(Path file) throws IOException {
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(temp)))) {
             out.writeInt(MAGIC);
             out.writeInt(dim());
             for (float v : values) out.writeFloat(v);
         }
+        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     public static ScalarHead read(Path file) throws IOException {

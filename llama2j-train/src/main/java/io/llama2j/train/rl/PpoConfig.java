@@ -15,9 +15,10 @@ package io.llama2j.train.rl;
  * @param valueLearningRate constant LR of the value model
  * @param patience        evaluations without a better held-out reward before stopping early
  * @param shaping         the reward's selection, whitening and KL β
+ * @param saveEvery       iterations between checkpoints (0: only at the end and on interruption)
  */
 public record PpoConfig(int iterations, int batch, int miniBatch, double clipRange, double gamma, double lambda,
-                        double learningRate, double valueLearningRate, int patience, RewardShapingConfig shaping) {
+                        double learningRate, double valueLearningRate, int patience, RewardShapingConfig shaping, int saveEvery) {
     public static final int PAPER_ITERATIONS = 200;
     public static final int PAPER_BATCH = 512;
     public static final int PAPER_MINI_BATCH = 64;
@@ -40,11 +41,12 @@ public record PpoConfig(int iterations, int batch, int miniBatch, double clipRan
         if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0, found " + learningRate);
         if (!(valueLearningRate > 0)) throw new IllegalArgumentException("value learning rate must be > 0, found " + valueLearningRate);
         if (patience <= 0) throw new IllegalArgumentException("patience must be positive, found " + patience);
+        if (saveEvery < 0) throw new IllegalArgumentException("save-every must be >= 0, found " + saveEvery);
         if (shaping == null) throw new IllegalArgumentException("reward shaping config is required");
     }
 
     public static PpoConfig paper() {
         return new PpoConfig(PAPER_ITERATIONS, PAPER_BATCH, PAPER_MINI_BATCH, PAPER_CLIP_RANGE, DEFAULT_GAMMA, DEFAULT_LAMBDA,
-                PAPER_LEARNING_RATE, DEFAULT_VALUE_LEARNING_RATE, DEFAULT_PATIENCE, RewardShapingConfig.paper());
+                PAPER_LEARNING_RATE, DEFAULT_VALUE_LEARNING_RATE, DEFAULT_PATIENCE, RewardShapingConfig.paper(), 0);
     }
 }

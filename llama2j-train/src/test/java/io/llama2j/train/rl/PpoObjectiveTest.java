@@ -20,7 +20,7 @@ class PpoObjectiveTest {
         assertThat(c.miniBatch()).isEqualTo(64);
         assertThat(c.learningRate()).isEqualTo(1e-6);
         assertThat(c.shaping().klBeta()).isEqualTo(0.01);
-        assertThatThrownBy(() -> new PpoConfig(1, 8, 16, 0.2, 1, 0.95, 1e-6, 1e-5, 3, RewardShapingConfig.paper()))
+        assertThatThrownBy(() -> new PpoConfig(1, 8, 16, 0.2, 1, 0.95, 1e-6, 1e-5, 3, RewardShapingConfig.paper(), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mini-batch").hasMessageContaining("16");
     }
 

@@ -53,9 +53,9 @@ class PpoTrainerTest {
             return 0;
         };
         PpoConfig ppo = new PpoConfig(25, 32, 8, PpoConfig.PAPER_CLIP_RANGE, PpoConfig.DEFAULT_GAMMA, PpoConfig.DEFAULT_LAMBDA,
-                3e-3, 3e-3, PpoConfig.DEFAULT_PATIENCE, RewardShapingConfig.paper().withKlBeta(0.05));
+                3e-3, 3e-3, PpoConfig.DEFAULT_PATIENCE, RewardShapingConfig.paper().withKlBeta(0.05), 0);
         PpoTrainer trainer = new PpoTrainer(policy, reference, valueBackbone, RewardModel.freshHead(config.dim(), 4),
-                containsRequiredWord, ppo, promptLength, responseLength, PARALLEL, QUIET);
+                containsRequiredWord, ppo, promptLength, responseLength, -1, PARALLEL, QUIET);
         double before = trainer.heldOutReward(heldOut, 9);
 
         List<PpoTrainer.IterationStats> stats = trainer.train(prompts, heldOut, out, 9);
