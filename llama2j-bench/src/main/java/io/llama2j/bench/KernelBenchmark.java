@@ -1,5 +1,6 @@
 package io.llama2j.bench;
 
+import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.FloatTensors;
 import io.llama2j.tensor.GgmlType;
@@ -35,7 +36,9 @@ import java.util.concurrent.TimeUnit;
  * generation):
  * <ul>
  *   <li>{@code dot}: one {@link FloatTensor#dot} per row (the scalar-row reference kernel);</li>
- *   <li>{@code matVec}: {@link MatMul#matVec} (what generation runs, multi-row kernels);</li>
+ *   <li>{@code matVec}: {@link MatMul#matVec} with float32 activations (the exact path);</li>
+ *   <li>{@code matVec8}: {@link MatMul#matVec} with 8-bit activations (what generation runs by
+ *       default: Q4_0 and Q8_0 quantize x once and multiply integers; other types as matVec);</li>
  *   <li>{@code matMul}: {@link MatMul#matMul} of a batch of {@link #BATCH} tokens (prompt
  *       processing: the register-blocked GEMM).</li>
  * </ul>
@@ -150,6 +153,14 @@ public class KernelBenchmark {
     @Benchmark
     public void matVec(Throughput counters, Blackhole bh) {
         MatMul.matVec(serial, weights, x, 0, out, 0, ROWS, COLS);
+        bh.consume(out);
+        counters.weightBytes += weightBytes;
+        counters.flops += 2L * ROWS * COLS;
+    }
+
+    @Benchmark
+    public void matVec8(Throughput counters, Blackhole bh) {
+        MatMul.matVec(serial, ActivationPrecision.QUANTIZED_8BIT, weights, x, 0, out, 0, ROWS, COLS);
         bh.consume(out);
         counters.weightBytes += weightBytes;
         counters.flops += 2L * ROWS * COLS;

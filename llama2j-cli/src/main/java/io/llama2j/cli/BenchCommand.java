@@ -6,6 +6,7 @@ import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.Llama;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
+import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.GgmlType;
 import io.llama2j.tensor.Parallel;
@@ -57,6 +58,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Unmeasured runs per test before them (default: ${DEFAULT-VALUE}).")
     int warmups;
 
+    @Option(names = "--activations", defaultValue = "QUANTIZED_8BIT",
+            description = "Activations of Q4_0/Q8_0 products: QUANTIZED_8BIT (llama.cpp's integer path) or FLOAT32 (exact) (default: ${DEFAULT-VALUE}).")
+    ActivationPrecision activations;
+
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md (table) or json (llama-bench's fields) (default: ${DEFAULT-VALUE}).")
     String output;
 
@@ -77,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long loadStart = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.loadWeightsOnly(model); Parallel parallel = new Parallel(nThreads)) {
-            Llama llama = new Llama(loaded.config(), loaded.weights(), parallel);
+            Llama llama = new Llama(loaded.config(), loaded.weights(), parallel).withActivationPrecision(activations);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             err.printf(Locale.ROOT, "llama2j bench: loaded %s in %.0f ms%n", model, loadMillis);
             err.flush();

@@ -53,5 +53,13 @@ class BenchCommandTest {
         assertThat(CliRun.of("bench", "-m", model(), "-o", "csv").err()).contains("-o must be md or json");
         assertThat(CliRun.of("bench", "-m", model(), "-p", "0", "-n", "0").err()).contains("nothing to measure");
         assertThat(CliRun.of("bench", "-m", model(), "-r", "0").exitCode()).isEqualTo(2);
+        assertThat(CliRun.of("bench", "-m", model(), "--activations", "INT4").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void exactActivationsCanBeAskedFor() {
+        CliRun run = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--activations", "FLOAT32");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("tg4");
     }
 }

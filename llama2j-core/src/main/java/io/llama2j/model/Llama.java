@@ -2,6 +2,7 @@ package io.llama2j.model;
 
 import io.llama2j.lora.LoraAdapter;
 import io.llama2j.lora.LoraTarget;
+import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.FloatArrays;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.MatMul;
@@ -22,6 +23,11 @@ import io.llama2j.tensor.Parallel;
  * continuous batching: the weights are read once per step for all of them). A Llama is immutable and may serve several {@link InferenceState}s.
  * With a LoRA adapter (Hu et al. 2021) each adapted projection becomes W·x + (α/r)·B·(A·x), the
  * adapter added right after the projection's product, without merging it into W.
+ *
+ * <p>Products with Q4_0 and Q8_0 weights quantize their activations to 8 bits, as llama.cpp
+ * does ({@link ActivationPrecision#QUANTIZED_8BIT}, the default: integer dot products in
+ * generation, and logits that match llama.cpp's); {@link #withActivationPrecision} gives a model
+ * that keeps float32 activations everywhere (the exact path).
  */
 public final class Llama {
     private final LlamaConfig config;
@@ -34,6 +40,8 @@ public final class Llama {
     private final float[] outputNorm;
     /** The LoRA adapter beside the projections, or null. */
     private final LoraAdapter lora;
+    /** What the matrix products do with their activations. */
+    private final ActivationPrecision precision;
 
     /** A model that runs its loops on the shared thread pool. */
     public Llama(LlamaConfig config, LlamaWeights weights) {
@@ -46,6 +54,11 @@ public final class Llama {
 
     /** A model whose projections carry {@code lora} (null: none). */
     public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora) {
+        this(config, weights, parallel, lora, ActivationPrecision.QUANTIZED_8BIT);
+    }
+
+    private Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, ActivationPrecision precision) {
+        this.precision = precision;
         weights.validate(config, "model");
         if (lora != null) lora.validate(config, "LoRA adapter");
         this.lora = lora;
@@ -69,6 +82,13 @@ public final class Llama {
     }
 
     public LlamaConfig config() { return config; }
+
+    /** The same model (same weights, pool and adapter) with its products done at {@code precision}. */
+    public Llama withActivationPrecision(ActivationPrecision precision) {
+        return precision == this.precision ? this : new Llama(config, weights, parallel, lora, precision);
+    }
+
+    public ActivationPrecision activationPrecision() { return precision; }
 
     public LlamaWeights weights() { return weights; }
 
@@ -118,7 +138,7 @@ public final class Llama {
             // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
             for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
                 RmsNorm.apply(a.xb, 0, a.x, t * dim, outputNorm, config.rmsNormEps());
-                MatMul.matVec(parallel, weights.output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
+                MatMul.matVec(parallel, precision, weights.output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
                 if (allLogits != null) allLogits[start + t] = s.logits.clone();
             }
             s.advance(count);
@@ -188,7 +208,7 @@ public final class Llama {
         layers(a, tokens, 0, count);
         // logits (B, vocab) = RmsNorm(x) Woutᵀ: the classifier is read once for all rows too
         for (int b = 0; b < count; b++) RmsNorm.apply(a.xb, b * dim, a.x, b * dim, outputNorm, config.rmsNormEps());
-        MatMul.matMul(parallel, weights.output(), a.xb, batch.logits, count, vocab, dim);
+        MatMul.matMul(parallel, precision, weights.output(), a.xb, batch.logits, count, vocab, dim);
         for (int b = 0; b < count; b++) {
             InferenceState s = sequences[b];
             System.arraycopy(batch.logits, b * vocab, s.logits, 0, vocab);
@@ -222,9 +242,9 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, w.wq()[l], a.xb, a.q, count, dim, dim); lora(LoraTarget.Q, l, a.xb, a.q, count);
-            MatMul.matMul(parallel, w.wk()[l], a.xb, a.k, count, kvDim, dim); lora(LoraTarget.K, l, a.xb, a.k, count);
-            MatMul.matMul(parallel, w.wv()[l], a.xb, a.v, count, kvDim, dim); lora(LoraTarget.V, l, a.xb, a.v, count);
+            MatMul.matMul(parallel, precision, w.wq()[l], a.xb, a.q, count, dim, dim); lora(LoraTarget.Q, l, a.xb, a.q, count);
+            MatMul.matMul(parallel, precision, w.wk()[l], a.xb, a.k, count, kvDim, dim); lora(LoraTarget.K, l, a.xb, a.k, count);
+            MatMul.matMul(parallel, precision, w.wv()[l], a.xb, a.v, count, kvDim, dim); lora(LoraTarget.V, l, a.xb, a.v, count);
 
             // RoPE on queries and keys, then keys and values into each row's cache at its position
             for (int t = 0; t < count; t++) {
@@ -239,18 +259,18 @@ public final class Llama {
 
             // xb2 = causal multi-head attention; x += Wo xb2
             Attention.apply(parallel, c, a, l, count);
-            MatMul.matMul(parallel, w.wo()[l], a.xb2, a.xb, count, dim, dim); lora(LoraTarget.O, l, a.xb2, a.xb, count);
+            MatMul.matMul(parallel, precision, w.wo()[l], a.xb2, a.xb, count, dim, dim); lora(LoraTarget.O, l, a.xb2, a.xb, count);
             FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, w.w1()[l], a.xb, a.hb, count, hidden, dim); lora(LoraTarget.GATE, l, a.xb, a.hb, count);
-            MatMul.matMul(parallel, w.w3()[l], a.xb, a.hb2, count, hidden, dim); lora(LoraTarget.UP, l, a.xb, a.hb2, count);
+            MatMul.matMul(parallel, precision, w.w1()[l], a.xb, a.hb, count, hidden, dim); lora(LoraTarget.GATE, l, a.xb, a.hb, count);
+            MatMul.matMul(parallel, precision, w.w3()[l], a.xb, a.hb2, count, hidden, dim); lora(LoraTarget.UP, l, a.xb, a.hb2, count);
             for (int i = 0; i < count * hidden; i++) {
                 float gate = a.hb[i];
                 a.hb[i] = gate / (1f + (float) Math.exp(-gate)) * a.hb2[i]; // silu(gate) * up
             }
-            MatMul.matMul(parallel, w.w2()[l], a.hb, a.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, a.hb, a.xb, count);
+            MatMul.matMul(parallel, precision, w.w2()[l], a.hb, a.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, a.hb, a.xb, count);
             FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
         }
     }

@@ -13,14 +13,52 @@ public final class MatMul {
      */
     public static final int MIN_PARALLEL_WORK = 1 << 15;
 
+    /**
+     * Multiply-adds per chunk that the threads take one at a time ({@link Parallel#forChunks}):
+     * small enough that a descheduled thread holds up the product by a few microseconds only,
+     * large enough that taking a chunk (one compare-and-set) costs nothing in comparison.
+     */
+    public static final int CHUNK_WORK = 1 << 16;
+
+    /** Fewest rows in a chunk: 16 floats of output fill a 64-byte cache line (no false sharing). */
+    private static final int MIN_CHUNK_ROWS = 16;
+
+    /** Quantized activations of the threads that call matVec, reused from call to call. */
+    private static final ThreadLocal<Q8Activations> QUANTIZED_X = ThreadLocal.withInitial(Q8Activations::new);
+    /** Prompt batches with quantized activations, as floats, per calling thread (grown as needed). */
+    private static final ThreadLocal<float[][]> QUANTIZED_BATCH = ThreadLocal.withInitial(() -> new float[][]{new float[0]});
+
     /** out[outOffset + r] = Σ_c W[r, c] · x[xOffset + c] for r in [0, rows). */
     public static void matVec(Parallel parallel, FloatTensor w, float[] x, int xOffset,
                               float[] out, int outOffset, int rows, int cols) {
-        int minRows = Math.max(1, MIN_PARALLEL_WORK / cols);
-        // one dot per row, called from here: the kernels are tuned for being compiled on their own
-        // (measured: routing through another virtual method layer made C2 inline them into a
-        // unit too large to keep their vectors in registers, 3x slower)
-        parallel.forRange(rows, minRows, (start, end) -> {
+        matVec(parallel, ActivationPrecision.FLOAT32, w, x, xOffset, out, outOffset, rows, cols);
+    }
+
+    /**
+     * out[outOffset + r] = Σ_c W[r, c] · x[xOffset + c] for r in [0, rows), with the activations
+     * treated as {@code precision} says (Q4_0 and Q8_0 weights have an 8-bit integer path).
+     */
+    public static void matVec(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, int xOffset,
+                              float[] out, int outOffset, int rows, int cols) {
+        int chunkRows = Math.max(Math.max(MIN_CHUNK_ROWS, CHUNK_WORK / cols), MIN_PARALLEL_WORK / cols);
+        // one dot per row, called from here, one loop per kernel: the kernels are tuned for being
+        // compiled on their own (measured: routing through another virtual method layer made C2
+        // inline them into a unit too large to keep their vectors in registers, 3x slower)
+        if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.hasKernelFor(w) && cols % Q8Activations.BLOCK == 0) {
+            Q8Activations xq = QUANTIZED_X.get().quantize(x, xOffset, cols);
+            if (w instanceof Q4_0Tensor q4) {
+                parallel.forChunks(rows, chunkRows, (start, end) -> {
+                    for (int r = start; r < end; r++) out[outOffset + r] = q4.dotQ8((long) r * cols, xq, cols);
+                });
+            } else {
+                Q8_0Tensor q8 = (Q8_0Tensor) w;
+                parallel.forChunks(rows, chunkRows, (start, end) -> {
+                    for (int r = start; r < end; r++) out[outOffset + r] = q8.dotQ8((long) r * cols, xq, cols);
+                });
+            }
+            return;
+        }
+        parallel.forChunks(rows, chunkRows, (start, end) -> {
             for (int r = start; r < end; r++) {
                 out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
             }
@@ -35,8 +73,27 @@ public final class MatMul {
      */
     public static void matMul(Parallel parallel, FloatTensor w, float[] x, float[] out,
                               int tokens, int rows, int cols) {
+        matMul(parallel, ActivationPrecision.FLOAT32, w, x, out, tokens, rows, cols);
+    }
+
+    /**
+     * {@link #matMul} with the activations treated as {@code precision} says. A batch with
+     * quantized activations goes through the float kernel on the values the quantization keeps
+     * ({@link Q8Activations#roundTrip}), so a prompt sees the same activations as generation.
+     */
+    public static void matMul(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, float[] out,
+                              int tokens, int rows, int cols) {
         if (tokens == 1) {
-            matVec(parallel, w, x, 0, out, 0, rows, cols);
+            matVec(parallel, precision, w, x, 0, out, 0, rows, cols);
+            return;
+        }
+        if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.hasKernelFor(w) && cols % Q8Activations.BLOCK == 0) {
+            float[][] holder = QUANTIZED_BATCH.get();
+            if (holder[0].length < tokens * cols) holder[0] = new float[tokens * cols];
+            float[] rounded = holder[0];
+            Q8Activations scratch = QUANTIZED_X.get();
+            for (int t = 0; t < tokens; t++) Q8Activations.roundTrip(x, t * cols, cols, scratch, rounded, t * cols);
+            Gemm.multiply(parallel, w, rounded, out, tokens, rows, cols);
             return;
         }
         Gemm.multiply(parallel, w, x, out, tokens, rows, cols);

@@ -1,6 +1,7 @@
 package io.llama2j.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,6 +19,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@link LockSupport#unpark} after a short spin.</li>
  *   <li>A call made from inside a body (nested parallelism) runs inline, so it cannot deadlock
  *       and cannot oversubscribe.</li>
+ *   <li>{@link #forChunks} hands out many small chunks on demand instead of one per thread
+ *       (llama.cpp's mul_mat does the same with its atomic chunk counter): on a shared machine a
+ *       thread that the OS deschedules for a while delays the loop by one chunk, not by a whole
+ *       1/threads share, and the caller never waits for a worker that has not woken up yet.</li>
  * </ul>
  * Calls from different threads are serialized (one loop at a time).
  */
@@ -44,6 +49,15 @@ public final class Parallel implements AutoCloseable {
     private int rangeStart;
     private int rangeEnd;
     private int chunkCount;
+    /** Chunks of the current {@link #forChunks} call, handed out as (call tag << 32 | next chunk). */
+    private final AtomicLong claims = new AtomicLong();
+    /** Chunks of the current {@link #forChunks} call that have finished. */
+    private final AtomicInteger completed = new AtomicInteger();
+    /**
+     * Call counter << 1, plus 1 when the call is a {@link #forChunks} (workers read the kind from
+     * the same volatile word that tells them a call started, so a worker that wakes late cannot
+     * mix one call's kind with another's fields).
+     */
     private volatile long generation;
     private volatile Thread caller;
     private volatile Throwable failure;
@@ -107,7 +121,7 @@ public final class Parallel implements AutoCloseable {
             this.failure = null;
             this.caller = Thread.currentThread();
             pending.set(threads - 1);
-            generation = generation + 1; // publishes the fields above
+            generation = nextGeneration(false); // publishes the fields above
             for (Thread w : workers) LockSupport.unpark(w);
             runChunk(0);
             awaitWorkers();
@@ -120,6 +134,94 @@ public final class Parallel implements AutoCloseable {
             }
         } finally {
             callLock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code body} over [0, n) in chunks of about {@code chunkSize} indices that the threads
+     * take one at a time until none is left, and returns when every chunk is done. Any thread
+     * may run any number of chunks (the caller all of them, when the workers are slow to wake).
+     * An exception thrown by any chunk is rethrown here.
+     */
+    public void forChunks(int n, int chunkSize, RangeBody body) {
+        if (n <= 0) return;
+        int chunks = (int) Math.min(MAX_CHUNKS, ((long) n + Math.max(1, chunkSize) - 1) / Math.max(1, chunkSize));
+        if (threads == 1 || chunks == 1 || closed || isWorker(Thread.currentThread()) || callLock.isHeldByCurrentThread()) {
+            body.run(0, n);
+            return;
+        }
+        callLock.lock();
+        try {
+            this.body = body;
+            this.rangeStart = 0;
+            this.rangeEnd = n;
+            this.chunkCount = chunks;
+            this.failure = null;
+            this.caller = Thread.currentThread();
+            completed.set(0);
+            long next = nextGeneration(true);
+            claims.set(callTag(next) << 32);
+            generation = next; // publishes the fields above
+            for (Thread w : workers) LockSupport.unpark(w);
+            runClaimedChunks(next);
+            awaitChunks(chunks);
+            this.body = null;
+            Throwable t = failure;
+            if (t != null) {
+                if (t instanceof RuntimeException re) throw re;
+                if (t instanceof Error e) throw e;
+                throw new IllegalStateException(t);
+            }
+        } finally {
+            callLock.unlock();
+        }
+    }
+
+    /** Upper bound on the chunks of one {@link #forChunks} call (the chunk index has 32 bits). */
+    private static final int MAX_CHUNKS = 1 << 20;
+
+    private long nextGeneration(boolean chunked) {
+        return ((generation >>> 1) + 1) << 1 | (chunked ? 1 : 0);
+    }
+
+    private static long callTag(long generation) {
+        return (generation >>> 1) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * Takes chunks of the forChunks call {@code generation} until none is left. The fields read
+     * after a successful claim are that call's: the next call cannot start before the claimed
+     * chunk is done, and a claim for a finished call fails because its tag no longer matches.
+     */
+    private void runClaimedChunks(long generation) {
+        long tag = callTag(generation);
+        while (true) {
+            long c = claims.get();
+            if (c >>> 32 != tag) return;
+            int chunk = (int) c;
+            if (chunk >= chunkCount || !claims.compareAndSet(c, c + 1)) {
+                if (chunk >= chunkCount) return;
+                continue;
+            }
+            int total = chunkCount;
+            try {
+                runChunk(chunk);
+            } catch (Throwable t) {
+                failure = t;
+            }
+            if (completed.incrementAndGet() == total) LockSupport.unpark(caller);
+        }
+    }
+
+    private void awaitChunks(int chunks) {
+        int spins = 0;
+        while (completed.get() < chunks) {
+            if (spins < SPIN_ITERATIONS) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 50_000);
+            }
         }
     }
 
@@ -164,6 +266,10 @@ public final class Parallel implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
+            if ((seen & 1) != 0) {
+                runClaimedChunks(seen);
+                continue;
+            }
             try {
                 runChunk(chunk);
             } catch (Throwable t) {

@@ -3,6 +3,7 @@ package io.llama2j.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -12,6 +13,7 @@ import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.I;
 import static io.llama2j.tensor.Vectors.L;
 import static io.llama2j.tensor.Vectors.LE;
+import static io.llama2j.tensor.Vectors.S;
 
 /**
  * ggml Q4_0 (ggml-common.h {@code block_q4_0}): blocks of 32 values, 18 bytes: an fp16 scale d,
@@ -92,5 +94,57 @@ public final class Q4_0Tensor extends BlockTensor {
             odd = s1.fma(FloatVector.broadcast(F, half(at1)), odd);
         }
         return Vectors.sum(even.add(odd));
+    }
+
+    /**
+     * Σ this[offset + i] · x[i] for i in [0, n) with x quantized to Q8_0 blocks: llama.cpp's
+     * {@code ggml_vec_dot_q4_0_q8_0}, Σ_blocks d_w · d_x · Σ (nibble − 8) · q. Per block the 32
+     * products nibble · q are 16-bit integers (|15 · 127| fits), summed in pairs in 16 short lanes
+     * and widened to float once; the zero point comes out of the sum as 8 · d_x · Σq, which
+     * {@link Q8Activations} keeps per block, so the loop has no subtraction. Written out twice
+     * (even and odd blocks, two accumulators) for the reason given at {@link #dot}.
+     */
+    public float dotQ8(long offset, Q8Activations x, int n) {
+        long first = offset / BLOCK;
+        int blocks = n / BLOCK;
+        short[] q = x.values;
+        float[] xd = x.scales, xs = x.scaledSums;
+        float zeroPointSum = 0f;
+        if (!Q8Activations.vectorKernels()) {
+            float sum = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long at = (first + b) * BYTES + 2;
+                int products = 0;
+                for (int j = 0; j < BLOCK / 2; j++) {
+                    int packed = unsignedByte(at + j);
+                    products += (packed & 0x0F) * q[b * BLOCK + j] + (packed >>> 4) * q[b * BLOCK + j + BLOCK / 2];
+                }
+                float dw = half(at - 2);
+                sum += products * (dw * xd[b]);
+                zeroPointSum += dw * xs[b];
+            }
+            return sum - ZERO_POINT * zeroPointSum;
+        }
+        FloatVector even = FloatVector.zero(F), odd = even;
+        for (int b = 0; b < blocks; b += 2) {
+            long at = (first + b) * BYTES;
+            int qi = b * BLOCK;
+            float dw = half(at);
+            ShortVector p0 = (ShortVector) ByteVector.fromMemorySegment(B, data, at + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s0 = p0.and((short) 0x0F).mul(ShortVector.fromArray(S, q, qi))
+                    .add(p0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, q, qi + BLOCK / 2)));
+            even = ((FloatVector) s0.convertShape(VectorOperators.S2F, F, 0)).fma(FloatVector.broadcast(F, dw * xd[b]), even);
+            zeroPointSum += dw * xs[b];
+            if (b + 1 == blocks) break;
+            long at1 = at + BYTES;
+            int qi1 = qi + BLOCK;
+            float dw1 = half(at1);
+            ShortVector p1 = (ShortVector) ByteVector.fromMemorySegment(B, data, at1 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s1 = p1.and((short) 0x0F).mul(ShortVector.fromArray(S, q, qi1))
+                    .add(p1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, q, qi1 + BLOCK / 2)));
+            odd = ((FloatVector) s1.convertShape(VectorOperators.S2F, F, 0)).fma(FloatVector.broadcast(F, dw1 * xd[b + 1]), odd);
+            zeroPointSum += dw1 * xs[b + 1];
+        }
+        return Vectors.sum(even.add(odd)) - ZERO_POINT * zeroPointSum;
     }
 }

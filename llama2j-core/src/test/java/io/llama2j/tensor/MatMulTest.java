@@ -101,4 +101,39 @@ class MatMulTest {
             }
         }
     }
+
+    /**
+     * With 8-bit activations a Q4_0 or Q8_0 product is llama.cpp's: it differs from the float32
+     * product by the activations' rounding (at most half a step, amax/254, per value), it is the
+     * same on one thread and on several, and other types ignore the setting.
+     */
+    @Test
+    void quantizedActivationProductsStayWithinTheRoundingOfTheFloatProduct() {
+        Random r = new Random(5);
+        int rows = 301, cols = 512;
+        float[] w = random(r, rows * cols);
+        float[] x = random(r, cols);
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F32}) {
+            java.lang.foreign.MemorySegment data = java.lang.foreign.Arena.ofAuto().allocate(type.byteSize(w.length), 64);
+            data.copyFrom(java.lang.foreign.MemorySegment.ofArray(Quantizer.quantize(type, w)));
+            FloatTensor tensor = FloatTensors.of(type, data, w.length);
+            float[] exact = new float[rows], serial = new float[rows], parallel = new float[rows];
+            try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+                MatMul.matVec(one, ActivationPrecision.FLOAT32, tensor, x, 0, exact, 0, rows, cols);
+                MatMul.matVec(one, ActivationPrecision.QUANTIZED_8BIT, tensor, x, 0, serial, 0, rows, cols);
+                MatMul.matVec(three, ActivationPrecision.QUANTIZED_8BIT, tensor, x, 0, parallel, 0, rows, cols);
+            }
+            assertThat(parallel).as("%s on 3 threads vs 1", type).containsExactly(serial);
+            for (int row = 0; row < rows; row++) {
+                double bound = 0; // Σ |w| · (amax of the block / 254)
+                for (int c = 0; c < cols; c++) {
+                    float amax = 0;
+                    for (int j = c / 32 * 32; j < c / 32 * 32 + 32; j++) amax = Math.max(amax, Math.abs(x[j]));
+                    bound += Math.abs(tensor.getFloat((long) row * cols + c)) * amax / 254 * 1.01;
+                }
+                if (type == GgmlType.F32) bound = 0;
+                assertThat(serial[row]).as("%s row %d", type, row).isCloseTo(exact[row], within((float) bound + 1e-3f));
+            }
+        }
+    }
 }

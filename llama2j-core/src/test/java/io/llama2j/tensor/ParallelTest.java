@@ -65,4 +65,51 @@ class ParallelTest {
         assertThatThrownBy(() -> new Parallel(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least 1, found 0");
     }
+
+    @Test
+    void chunkedLoopsVisitEveryIndexExactlyOnceForManySizesAndChunkSizes() {
+        try (Parallel p = new Parallel(3)) {
+            for (int n = 0; n < 300; n += 13) {
+                for (int chunk : new int[]{1, 4, 16, 1000}) {
+                    int[] visits = new int[n];
+                    p.forChunks(n, chunk, (start, end) -> {
+                        for (int i = start; i < end; i++) visits[i]++;
+                    });
+                    for (int i = 0; i < n; i++) assertThat(visits[i]).as("index %d of %d, chunks of %d", i, n, chunk).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    /**
+     * Workers that wake late must not run a finished call's chunks, nor the next call's twice:
+     * many short calls of both kinds back to back, each checked.
+     */
+    @Test
+    void chunkedAndContiguousLoopsCanAlternateManyTimes() {
+        try (Parallel p = new Parallel(3)) {
+            for (int call = 0; call < 2_000; call++) {
+                int n = 1 + call % 97;
+                AtomicInteger sum = new AtomicInteger();
+                if (call % 2 == 0) p.forChunks(n, 3, (s, e) -> sum.addAndGet(e - s));
+                else p.forRange(n, 1, (s, e) -> sum.addAndGet(e - s));
+                assertThat(sum.get()).as("call %d", call).isEqualTo(n);
+            }
+        }
+    }
+
+    @Test
+    void aChunkedLoopOfOneChunkRunsOnTheCallerAndExceptionsReachTheCaller() {
+        try (Parallel p = new Parallel(2)) {
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            p.forChunks(100, 100, (s, e) -> seen.add(Thread.currentThread()));
+            assertThat(seen).containsExactly(Thread.currentThread());
+            assertThatThrownBy(() -> p.forChunks(64, 1, (s, e) -> {
+                if (s == 40) throw new IllegalStateException("chunk 40 failed");
+            })).isInstanceOf(IllegalStateException.class).hasMessage("chunk 40 failed");
+            AtomicInteger sum = new AtomicInteger();
+            p.forChunks(100, 7, (s, e) -> sum.addAndGet(e - s));
+            assertThat(sum.get()).isEqualTo(100);
+        }
+    }
 }

@@ -41,7 +41,13 @@ public final class SparkMain {
     public static final String DEFAULT_MASTER = "local[*,4]";
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new SparkMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The job's command line as main runs it: user errors end as one line, not a stack trace. */
+    static CommandLine commandLine() {
+        return new CommandLine(new SparkMain()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(new JobErrorHandler());
     }
 
     /** CPU time of this whole process (every thread), or 0 where the JVM cannot tell. */

@@ -24,7 +24,7 @@ class SparkMainTest {
 
     private static Run run(String... args) {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new SparkMain()).setCaseInsensitiveEnumValuesAllowed(true).setErr(new PrintWriter(err, true));
+        CommandLine cli = SparkMain.commandLine().setErr(new PrintWriter(err, true));
         int code = cli.execute(args);
         return new Run(code, err.toString());
     }
@@ -73,5 +73,37 @@ class SparkMainTest {
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.err()).contains("the output " + output + " already exists; give --overwrite to replace it");
         assertThat(output.resolve("keep.txt")).hasContent("earlier results");
+    }
+
+    @Test
+    void scoreWritesEveryRowWithItsScoresAndReportsThePairAccuracy() throws Exception {
+        Path reward = RewardFixture.write(Files.createDirectories(dir.resolve("rm")));
+        Path input = dir.resolve("answers.jsonl");
+        Files.write(input, List.of("{\"prompt\": \"Tell me about the cat.\", \"chosen\": \"The cat was happy.\", \"rejected\": \"The cat was sad.\"}",
+                "{\"prompt\": \"Tell me about the dog.\", \"chosen\": \"The dog was happy.\", \"rejected\": \"The dog was sad.\"}",
+                "{\"prompt\": \"Tell me about the sun.\", \"response\": \"It was hot.\"}", "not json"));
+        Path output = dir.resolve("scored");
+        Run r = run("score", "--master", "local[1]", "--input", input.toString(), "--output", output.toString(), "--reward", reward.toString(),
+                "-z", TestData.file("tok512.bin").toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("spark-score: 4 rows (1 errors)").containsPattern("chosen scored above rejected in [0-2] of 2 pairs");
+        List<String> rows = lines(output);
+        assertThat(rows).hasSize(4);
+        assertThat(rows).filteredOn(l -> l.contains("\"chosen_score\"")).hasSize(2).allMatch(l -> l.contains("\"chosen_wins\""));
+        assertThat(rows).filteredOn(l -> l.contains("\"score\"")).singleElement().asString().contains("It was hot.");
+        assertThat(rows).filteredOn(l -> l.contains("\"error\"")).singleElement().asString().contains("malformed input record: not json");
+    }
+
+    @Test
+    void aMissingModelEndsTheJobWithOneLineNamingIt() throws IOException {
+        Path input = dir.resolve("prompts.jsonl");
+        Files.write(input, List.of("{\"id\": \"a\", \"prompt\": \"Once upon a time\"}"));
+        Path missing = dir.resolve("no-such-model.gguf");
+        Run r = run("generate", "--master", "local[1]", "--input", input.toString(), "--output", dir.resolve("out").toString(),
+                "-m", missing.toString(), "-n", "4");
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("llama2j-spark generate: ").contains("no-such-model.gguf").doesNotContain("\tat ");
     }
 }

@@ -2,17 +2,9 @@ package io.llama2j.spark.score;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llama2j.TestData;
-import io.llama2j.loading.LoadedModel;
-import io.llama2j.loading.ModelLoader;
 import io.llama2j.spark.LocalSpark;
 import io.llama2j.tensor.Parallel;
-import io.llama2j.train.Checkpoint;
-import io.llama2j.train.ModelParameters;
-import io.llama2j.train.TrainerConfig;
-import io.llama2j.train.optim.OptimizerConfig;
-import io.llama2j.train.reward.RewardModel;
 import io.llama2j.train.reward.RewardScoreFile;
-import io.llama2j.train.reward.ScalarHead;
 import io.llama2j.train.reward.TrainedRewardModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -44,15 +36,7 @@ class RewardScoringTest {
     @BeforeAll
     static void start() throws Exception {
         tokenizer = TestData.file("tok512.bin").toString();
-        // A reward model as reward-train writes it: stories260K's weights as the backbone, a seeded head
-        try (LoadedModel base = ModelLoader.load(TestData.file("stories260K.bin"), Path.of(tokenizer))) {
-            ModelParameters backbone = ModelParameters.of(base.config(), base.weights());
-            TrainerConfig trainer = new TrainerConfig(1, 1, 64, 1, 0, TrainerConfig.DEFAULT_EVAL_BATCHES, 0, 5, OptimizerConfig.paper());
-            new Checkpoint(backbone.config(), backbone.tiedEmbeddings(), trainer, 1, 0, 0, backbone.values(),
-                    new float[backbone.size()], new float[backbone.size()]).write(rewardFolder.resolve(Checkpoint.FILE_NAME));
-            ScalarHead head = RewardModel.freshHead(backbone.config().dim(), 11);
-            head.write(rewardFolder.resolve(ScalarHead.FILE_NAME));
-        }
+        io.llama2j.spark.RewardFixture.write(rewardFolder);
         spark = LocalSpark.start(RewardScoringTest.class.getSimpleName());
     }
 

@@ -4,25 +4,36 @@ import io.llama2j.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * The matrix product of training, C[M,N] (+)= op(A) · B, row-major float32, in the three roles
- * a linear layer y = x Wᵀ needs (llm.c's matmul_forward / matmul_backward):
+ * The matrix product of training, C[M,N] (+)= A[M,K] · B[K,N], float32, with A and B read
+ * through strides so that one kernel serves the three roles of a linear layer y = x Wᵀ (llm.c's
+ * matmul_forward / matmul_backward) without transposed copies:
  * <pre>
- *   forward   y[T,out]  = x[T,in]   · Wᵀ[in,out]     (A = x,  B = the transposed weight)
+ *   forward   y[T,out]  = x[T,in]   · Wᵀ[in,out]     (B(k, j) = W[j, k]: B read down columns)
  *   backward  dx[T,in] += dy[T,out] · W[out,in]       (A = dy, B = W)
- *   backward  dW[out,in] += dyᵀ[out,T] · x[T,in]      (A = dy read transposed, B = x)
+ *   backward  dW[out,in] += dyᵀ[out,T] · x[T,in]      (A(i, k) = dy[k, i]: A read transposed)
  * </pre>
- * One kernel serves all three: B is always read along rows, A one element at a time (broadcast),
- * so the inner loop is a row of B times a scalar of A, accumulated in registers.
  *
- * <p>Blocking (GotoBLAS, Goto and van de Geijn 2008): the work is cut into tasks of
- * {@link #ROW_BLOCK} rows × {@link #COLUMN_BLOCK} columns, split across threads; inside a task K
- * runs in slices of {@link #K_BLOCK} so that the slice of B (K_BLOCK × COLUMN_BLOCK floats) stays
- * in L2 while every row of the task passes over it; the register tile is 4 rows × 3 vectors
- * (12 accumulators). Every element of C is summed by one thread in a fixed k order with fused
- * multiply-adds, in the tiles and at the edges alike, so results depend neither on the thread
- * count nor on m and n: a row of C has the same bits however many rows are multiplied with it
- * (a reward model's score does not change with the padding after the sequence).
+ * <p>Structure (GotoBLAS/BLIS: Goto and van de Geijn 2008, "Anatomy of high-performance matrix
+ * multiplication"; Van Zee and van de Geijn 2015): C is cut into tasks of one column block × a
+ * group of rows. Inside a task K runs in slices of at most {@link #K_BLOCK}; per slice the task
+ * packs B's slice into a contiguous panel (at most {@link #B_PANEL_FLOATS}, kept in L2: the
+ * column block is as wide as that allows) in micro-panels of {@link #TILE_COLUMNS} columns, and
+ * then, {@link #ROW_BLOCK} rows at a time, A's slice into micro-panels of {@link #TILE_ROWS} rows
+ * (each slice depth × TILE_ROWS, kept in L1). Deep slices matter: every slice loads and stores
+ * each tile of C once, and a tile of a large C (the 1,024 × 32,000 logits) comes from memory,
+ * which stalls the kernel (Java has no prefetch instruction to hide it). The micro-kernel multiplies one A micro-panel by one B
+ * micro-panel into a TILE_ROWS × TILE_COLUMNS tile of C held in 16 vector registers: per k, two
+ * vector loads of B and eight broadcasts of A feed sixteen independent FMA chains. Packing reads
+ * A and B in any layout once, so the kernel only ever walks memory with unit stride; zero padding
+ * past the matrix edges lets every tile run the same kernel.
+ *
+ * <p>Determinism: every element of C is summed by one task, over K slices in order and k in
+ * order within a slice, one FMA at a time, whatever the thread count and whichever thread takes
+ * the task. Threads claim tasks from a shared counter, so a thread descheduled by another tenant
+ * of the machine delays only its current task, not a fixed share of the product.
  */
 public final class Gemm {
     private Gemm() {}
@@ -30,15 +41,39 @@ public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     /** Rows of the register tile. */
-    static final int TILE_ROWS = 4;
-    /** Columns of the register tile: 3 vectors (48 floats with AVX-512). */
-    static final int TILE_COLUMNS = 3 * L;
-    /** Rows of C per task. */
+    static final int TILE_ROWS = 8;
+    /** TILE_ROWS float lanes: one k of a transposed A micro-panel, copied in one move. */
+    private static final VectorSpecies<Float> EIGHT = FloatVector.SPECIES_256;
+    /** Columns of the register tile: 2 vectors (32 floats with AVX-512). */
+    static final int TILE_COLUMNS = 2 * L;
+    /**
+     * Most depth of one K slice: an A micro-panel (K_BLOCK × TILE_ROWS floats, 16 KiB) stays in
+     * L1. K is cut into equal slices of at most this depth (1,024 into 2 × 512, 768 into 2 ×
+     * 384), a function of K alone, so the summation order never depends on the thread count.
+     */
+    static final int K_BLOCK = 512;
+    /** Rows of A packed at a time (ROW_BLOCK × K_BLOCK floats, 128 KiB, in L2 beside the B panel). */
     static final int ROW_BLOCK = 64;
-    /** Columns of C per task (a multiple of the register tile). */
-    static final int COLUMN_BLOCK = 8 * TILE_COLUMNS;
-    /** Depth of one pass over B: K_BLOCK × COLUMN_BLOCK floats (≈ 384 KiB with AVX-512) fit L2. */
-    static final int K_BLOCK = 256;
+    /** Floats of one packed B slice (512 KiB, half of a 1 MiB L2): the column block is this / slice depth wide. */
+    static final int B_PANEL_FLOATS = 1 << 17;
+    /** Tasks per thread a product is cut into at least (when it has that many row tiles), for load balance. */
+    static final int TASKS_PER_THREAD = 4;
+    /** Multiply-adds below which a product runs on the calling thread only. */
+    static final long MIN_PARALLEL_FLOPS = 1L << 18;
+
+    /** One thread's packing buffers and edge tile, allocated once per thread. */
+    private static final class Workspace {
+        final float[] packedA = new float[ROW_BLOCK * K_BLOCK];
+        final float[] packedB = new float[B_PANEL_FLOATS];
+        final float[] edgeTile = new float[TILE_ROWS * TILE_COLUMNS];
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    /** Floats of A packed once per product at most (16 MiB); larger A is packed per task. */
+    static final long PREPACKED_A_LIMIT = 1L << 22;
+    /** The calling thread's whole-product packed A (grown to the largest product it met), read by every task. */
+    private static final ThreadLocal<float[]> PREPACKED_A = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * C[cOff + i·n + j] (+)= Σ_k A(i, k) · B[bOff + k·n + j] for i < m, j < n, with
@@ -48,121 +83,347 @@ public final class Gemm {
     public static void multiply(Parallel parallel, float[] a, int aOff, boolean aTransposed,
                                 float[] b, int bOff, float[] c, int cOff,
                                 int m, int n, int k, boolean accumulate) {
-        int aRowStride = aTransposed ? 1 : k;
-        int aDepthStride = aTransposed ? m : 1;
-        // Rows per task: ROW_BLOCK, or fewer (whole register tiles) so that every thread gets work
-        // when C is small (the weight gradients of a small model: m, n ~ 64, k = all tokens).
-        int rowsPerTask = Math.max(TILE_ROWS, Math.min(ROW_BLOCK,
-                (m / (2 * parallel.threads()) + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS));
-        int rowBlocks = (m + rowsPerTask - 1) / rowsPerTask;
-        int columnBlocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        long flopsPerTask = 2L * rowsPerTask * Math.min(n, COLUMN_BLOCK) * k;
-        int minTasks = (int) Math.max(1, MIN_PARALLEL_FLOPS / flopsPerTask);
-        parallel.forRange(rowBlocks * columnBlocks, minTasks, (first, end) -> {
-            for (int task = first; task < end; task++) {
-                int r0 = (task / columnBlocks) * rowsPerTask, r1 = Math.min(m, r0 + rowsPerTask);
-                int c0 = (task % columnBlocks) * COLUMN_BLOCK, c1 = Math.min(n, c0 + COLUMN_BLOCK);
-                for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
-                    int k1 = Math.min(k, k0 + K_BLOCK);
-                    boolean loadC = accumulate || k0 > 0;
-                    block(a, aOff, aRowStride, aDepthStride, b, bOff, n, c, cOff, r0, r1, c0, c1, k0, k1, loadC);
-                }
-                if (k == 0 && !accumulate) {
-                    for (int i = r0; i < r1; i++) java.util.Arrays.fill(c, cOff + i * n + c0, cOff + i * n + c1, 0f);
-                }
+        multiply(parallel, m, n, k, a, aOff, aTransposed ? 1 : k, aTransposed ? m : 1,
+                b, bOff, n, 1, c, cOff, n, accumulate);
+    }
+
+    /**
+     * C(i, j) (+)= Σ_k A(i, k) · B(k, j) for i < m, j < n, k < depth, with
+     * A(i, k) = a[aOff + i·aRowStride + k·aDepthStride], B(k, j) = b[bOff + k·bDepthStride +
+     * j·bColumnStride] and C(i, j) = c[cOff + i·cRowStride + j]. Without {@code accumulate} C is
+     * overwritten.
+     */
+    public static void multiply(Parallel parallel, int m, int n, int depth,
+                                float[] a, int aOff, int aRowStride, int aDepthStride,
+                                float[] b, int bOff, int bDepthStride, int bColumnStride,
+                                float[] c, int cOff, int cRowStride, boolean accumulate) {
+        if (m <= 0 || n <= 0) return;
+        if (depth == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * cRowStride, cOff + i * cRowStride + n, 0f);
+            }
+            return;
+        }
+        int slices = (depth + K_BLOCK - 1) / K_BLOCK, sliceDepth = (depth + slices - 1) / slices;
+        // Column blocks as wide as the B panel allows, of equal width (whole register tiles)
+        int widest = Math.max(TILE_COLUMNS, B_PANEL_FLOATS / sliceDepth / TILE_COLUMNS * TILE_COLUMNS);
+        int blocksAtWidest = (n + widest - 1) / widest;
+        int columnBlock = ((n + blocksAtWidest - 1) / blocksAtWidest + TILE_COLUMNS - 1) / TILE_COLUMNS * TILE_COLUMNS;
+        int columnBlocks = (n + columnBlock - 1) / columnBlock;
+        int rowTiles = (m + TILE_ROWS - 1) / TILE_ROWS;
+        boolean parallelWorth = parallel.threads() > 1 && 2L * m * n * depth >= MIN_PARALLEL_FLOPS;
+        // A stored by rows is read in place (see multiplyRowsDirect); any other A is packed once for the
+        // whole product when several column blocks would each repack it.
+        float[] prepacked = null;
+        long packedSize = (long) rowTiles * TILE_ROWS * depth;
+        if (aDepthStride != 1 && columnBlocks > 1 && packedSize <= PREPACKED_A_LIMIT) {
+            prepacked = PREPACKED_A.get();
+            if (prepacked.length < packedSize) {
+                prepacked = new float[(int) packedSize];
+                PREPACKED_A.set(prepacked);
+            }
+        }
+        Product p = new Product(m, n, depth, sliceDepth, columnBlock, a, aOff, aRowStride, aDepthStride, b, bOff, bDepthStride, bColumnStride,
+                c, cOff, cRowStride, accumulate, prepacked);
+        if (prepacked != null) {
+            parallel.forRange(rowTiles, parallelWorth ? Math.max(1, rowTiles / parallel.threads()) : rowTiles,
+                    (first, end) -> p.prepackA(first * TILE_ROWS, Math.min(m, end * TILE_ROWS)));
+        }
+        int wantedTasks = parallelWorth ? TASKS_PER_THREAD * parallel.threads() : 1;
+        int rowGroups = Math.min(rowTiles, Math.max(1, (wantedTasks + columnBlocks - 1) / columnBlocks));
+        int rowsPerGroup = (rowTiles + rowGroups - 1) / rowGroups * TILE_ROWS;
+        rowGroups = (m + rowsPerGroup - 1) / rowsPerGroup;
+        int tasks = rowGroups * columnBlocks;
+        if (!parallelWorth || tasks == 1) {
+            for (int task = 0; task < tasks; task++) p.task(task, columnBlocks, rowsPerGroup, WORKSPACE.get());
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        parallel.forRange(parallel.threads(), 1, (first, end) -> {
+            Workspace w = WORKSPACE.get();
+            for (int task = next.getAndIncrement(); task < tasks; task = next.getAndIncrement()) {
+                p.task(task, columnBlocks, rowsPerGroup, w);
             }
         });
     }
 
-    /** Multiply-adds below which a product runs on the calling thread only. */
-    static final long MIN_PARALLEL_FLOPS = 1L << 18;
+    /** The operands of one product call. */
+    private record Product(int m, int n, int depth, int sliceDepth, int columnBlock, float[] a, int aOff, int aRowStride, int aDepthStride,
+                           float[] b, int bOff, int bDepthStride, int bColumnStride,
+                           float[] c, int cOff, int cRowStride, boolean accumulate, float[] prepacked) {
 
-    private static void block(float[] a, int aOff, int aRowStride, int aDepthStride, float[] b, int bOff, int n,
-                              float[] c, int cOff, int r0, int r1, int c0, int c1, int k0, int k1, boolean loadC) {
-        int rowsByTile = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS;
-        int columnsByTile = c0 + (c1 - c0) / TILE_COLUMNS * TILE_COLUMNS;
-        int columnsByVector = c0 + (c1 - c0) / L * L;
-        for (int i = r0; i < rowsByTile; i += TILE_ROWS) {
-            int aBase = aOff + i * aRowStride;
-            for (int j = c0; j < columnsByTile; j += TILE_COLUMNS) {
-                tile4x3(a, aBase, aRowStride, aDepthStride, b, bOff + j, n, c, cOff + i * n + j, k0, k1, loadC);
-            }
-            for (int j = columnsByTile; j < columnsByVector; j += L) {
-                tile4x1(a, aBase, aRowStride, aDepthStride, b, bOff + j, n, c, cOff + i * n + j, k0, k1, loadC);
+        /** Where the micro-panel of rows from i0, K slice from k0 (of depth kc), starts in the pre-packed A. */
+        private int prepackedBase(int i0, int k0, int kc) {
+            return (m + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS * k0 + i0 * kc;
+        }
+
+        /** Rows [i0, i1) (whole micro-panels) of A, every K slice, into the pre-packed A. */
+        void prepackA(int i0, int i1) {
+            for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
+                int k1 = Math.min(depth, k0 + sliceDepth);
+                packA(prepacked, prepackedBase(i0, k0, k1 - k0), i0, i1, k0, k1);
             }
         }
-        // Edges: leftover rows (all columns) and leftover columns (tiled rows), one element at a time.
-        for (int i = r0; i < r1; i++) {
-            int jStart = i < rowsByTile ? columnsByVector : c0;
-            for (int j = jStart; j < c1; j++) {
-                float sum = loadC ? c[cOff + i * n + j] : 0f;
-                int aIndex = aOff + i * aRowStride + k0 * aDepthStride;
-                // fused, as the register tiles' lanes: an element's bits do not depend on whether it fell in a tile
-                for (int kk = k0; kk < k1; kk++, aIndex += aDepthStride) sum = Math.fma(a[aIndex], b[bOff + kk * n + j], sum);
-                c[cOff + i * n + j] = sum;
+
+        /** Task {@code task}: column block task % columnBlocks, row group task / columnBlocks. */
+        void task(int task, int columnBlocks, int rowsPerGroup, Workspace w) {
+            int c0 = (task % columnBlocks) * columnBlock, c1 = Math.min(n, c0 + columnBlock);
+            int r0 = (task / columnBlocks) * rowsPerGroup, r1 = Math.min(m, r0 + rowsPerGroup);
+            for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
+                int k1 = Math.min(depth, k0 + sliceDepth);
+                boolean loadC = accumulate || k0 > 0;
+                packB(w.packedB, k0, k1, c0, c1);
+                for (int i0 = r0; i0 < r1; i0 += ROW_BLOCK) {
+                    int i1 = Math.min(r1, i0 + ROW_BLOCK);
+                    int kc = k1 - k0;
+                    if (aDepthStride == 1) {
+                        multiplyRowsDirect(w, i0, i1, c0, c1, k0, k1, loadC);
+                    } else if (prepacked != null) {
+                        multiplyPanels(w, prepacked, prepackedBase(i0, k0, kc), i0, i1, c0, c1, kc, loadC);
+                    } else {
+                        packA(w.packedA, 0, i0, i1, k0, k1);
+                        multiplyPanels(w, w.packedA, 0, i0, i1, c0, c1, kc, loadC);
+                    }
+                }
+            }
+        }
+
+        /**
+         * B(k0..k1, c0..c1) into micro-panels of TILE_COLUMNS columns: panel p holds, for each k,
+         * its TILE_COLUMNS values contiguously; columns past c1 are zero.
+         */
+        private void packB(float[] packed, int k0, int k1, int c0, int c1) {
+            int kc = k1 - k0;
+            for (int j0 = c0; j0 < c1; j0 += TILE_COLUMNS) {
+                int base = (j0 - c0) * kc;
+                int width = Math.min(TILE_COLUMNS, c1 - j0);
+                if (bColumnStride == 1) {
+                    for (int kk = 0; kk < kc; kk++) {
+                        int from = bOff + (k0 + kk) * bDepthStride + j0, to = base + kk * TILE_COLUMNS;
+                        if (width == TILE_COLUMNS) {
+                            FloatVector.fromArray(F, b, from).intoArray(packed, to);
+                            FloatVector.fromArray(F, b, from + L).intoArray(packed, to + L);
+                        } else {
+                            System.arraycopy(b, from, packed, to, width);
+                            java.util.Arrays.fill(packed, to + width, to + TILE_COLUMNS, 0f);
+                        }
+                    }
+                } else { // B read down columns (the forward's Wᵀ): walk each column along k, contiguous when bDepthStride is 1
+                    for (int j = 0; j < TILE_COLUMNS; j++) {
+                        if (j < width) {
+                            int from = bOff + k0 * bDepthStride + (j0 + j) * bColumnStride;
+                            for (int kk = 0; kk < kc; kk++) packed[base + kk * TILE_COLUMNS + j] = b[from + kk * bDepthStride];
+                        } else {
+                            for (int kk = 0; kk < kc; kk++) packed[base + kk * TILE_COLUMNS + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * A(i0..i1, k0..k1) into micro-panels of TILE_ROWS rows: panel p holds, for each k, its
+         * TILE_ROWS values contiguously; rows past i1 are zero.
+         */
+        private void packA(float[] packed, int offset, int i0, int i1, int k0, int k1) {
+            int kc = k1 - k0;
+            for (int p0 = i0; p0 < i1; p0 += TILE_ROWS) {
+                int base = offset + (p0 - i0) * kc;
+                int height = Math.min(TILE_ROWS, i1 - p0);
+                if (aRowStride == 1) { // A stored transposed: the rows of a k are contiguous
+                    for (int kk = 0; kk < kc; kk++) {
+                        int from = aOff + (k0 + kk) * aDepthStride + p0, to = base + kk * TILE_ROWS;
+                        if (height == TILE_ROWS) {
+                            FloatVector.fromArray(EIGHT, a, from).intoArray(packed, to);
+                        } else {
+                            for (int r = 0; r < height; r++) packed[to + r] = a[from + r];
+                            for (int r = height; r < TILE_ROWS; r++) packed[to + r] = 0f;
+                        }
+                    }
+                } else if (height == TILE_ROWS) { // A stored by rows: interleave eight row streams, writing the panel in order
+                    int from = aOff + p0 * aRowStride + k0 * aDepthStride, rs = aRowStride, ds = aDepthStride;
+                    for (int kk = 0, to = base; kk < kc; kk++, to += TILE_ROWS, from += ds) {
+                        packed[to] = a[from];
+                        packed[to + 1] = a[from + rs];
+                        packed[to + 2] = a[from + 2 * rs];
+                        packed[to + 3] = a[from + 3 * rs];
+                        packed[to + 4] = a[from + 4 * rs];
+                        packed[to + 5] = a[from + 5 * rs];
+                        packed[to + 6] = a[from + 6 * rs];
+                        packed[to + 7] = a[from + 7 * rs];
+                    }
+                } else {
+                    for (int kk = 0; kk < kc; kk++) {
+                        int to = base + kk * TILE_ROWS;
+                        for (int r = 0; r < TILE_ROWS; r++) {
+                            packed[to + r] = r < height ? a[aOff + (p0 + r) * aRowStride + (k0 + kk) * aDepthStride] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+
+        /** C(i0..i1, c0..c1) (+)= packed A · packed B, tile by tile; edge tiles go through a scratch tile. */
+        private void multiplyPanels(Workspace w, float[] packedA, int aOffset, int i0, int i1, int c0, int c1, int kc,
+                                    boolean loadC) {
+            for (int p0 = i0; p0 < i1; p0 += TILE_ROWS) {
+                multiplyRowPanel(w, packedA, aOffset + (p0 - i0) * kc, 1, TILE_ROWS, p0, Math.min(TILE_ROWS, i1 - p0),
+                        c0, c1, kc, loadC);
+            }
+        }
+
+        /**
+         * C(i0..i1, c0..c1) (+)= A · packed B with A stored by rows (unit depth stride): the kernel
+         * broadcasts straight from A's eight rows (a scalar pack would cost as much as the FMAs: one
+         * copy per element against 1/32 cycle per multiply-add); a last panel of fewer rows is packed.
+         */
+        private void multiplyRowsDirect(Workspace w, int i0, int i1, int c0, int c1, int k0, int k1, boolean loadC) {
+            int kc = k1 - k0;
+            for (int p0 = i0; p0 < i1; p0 += TILE_ROWS) {
+                int height = Math.min(TILE_ROWS, i1 - p0);
+                if (height == TILE_ROWS) {
+                    multiplyRowPanel(w, a, aOff + p0 * aRowStride + k0, aRowStride, 1, p0, height, c0, c1, kc, loadC);
+                } else {
+                    packA(w.packedA, 0, p0, i1, k0, k1);
+                    multiplyRowPanel(w, w.packedA, 0, 1, TILE_ROWS, p0, height, c0, c1, kc, loadC);
+                }
+            }
+        }
+
+        /** C(p0..p0+height, c0..c1) (+)= A's panel (A(r, kk) = aSource[aBase + r·rs + kk·ds]) · packed B. */
+        private void multiplyRowPanel(Workspace w, float[] aSource, int aBase, int rs, int ds, int p0, int height,
+                                      int c0, int c1, int kc, boolean loadC) {
+            for (int j0 = c0; j0 < c1; j0 += TILE_COLUMNS) {
+                int bBase = (j0 - c0) * kc;
+                int width = Math.min(TILE_COLUMNS, c1 - j0);
+                int cBase = cOff + p0 * cRowStride + j0;
+                if (height == TILE_ROWS && width == TILE_COLUMNS) {
+                    if (ds == 1) {
+                        tileFromRows(aSource, aBase, rs, w.packedB, bBase, kc, c, cBase, cRowStride, loadC);
+                    } else {
+                        tilePacked(aSource, aBase, w.packedB, bBase, kc, c, cBase, cRowStride, loadC);
+                    }
+                } else {
+                    float[] edge = w.edgeTile;
+                    java.util.Arrays.fill(edge, 0f);
+                    if (loadC) {
+                        for (int r = 0; r < height; r++) System.arraycopy(c, cBase + r * cRowStride, edge, r * TILE_COLUMNS, width);
+                    }
+                    if (ds == 1) {
+                        tileFromRows(aSource, aBase, rs, w.packedB, bBase, kc, edge, 0, TILE_COLUMNS, true);
+                    } else {
+                        tilePacked(aSource, aBase, w.packedB, bBase, kc, edge, 0, TILE_COLUMNS, true);
+                    }
+                    for (int r = 0; r < height; r++) System.arraycopy(edge, r * TILE_COLUMNS, c, cBase + r * cRowStride, width);
+                }
             }
         }
     }
 
-    /** C[4, 3 vectors] (+)= A[4, k0..k1) · B[k0..k1, 3 vectors]. */
-    private static void tile4x3(float[] a, int aBase, int rs, int ds, float[] b, int bBase, int n,
-                                float[] c, int cBase, int k0, int k1, boolean loadC) {
-        FloatVector c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+    /**
+     * C[8 rows, 2 vectors] (+)= packed A micro-panel (kc × 8) · packed B micro-panel (kc × 2
+     * vectors). Sixteen accumulators; written out in full (no helper taking vectors, so that C2
+     * keeps them in registers). {@link #tileFromRows} is the same kernel reading A in place; the
+     * two are separate because C2 removes the array range checks of the loop only when the
+     * index's step is a constant.
+     */
+    private static void tilePacked(float[] pa, int aBase, float[] pb, int bBase, int kc,
+                             float[] c, int cBase, int ldc, boolean loadC) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (loadC) {
-            c00 = FloatVector.fromArray(F, c, cBase); c01 = FloatVector.fromArray(F, c, cBase + L); c02 = FloatVector.fromArray(F, c, cBase + 2 * L);
-            c10 = FloatVector.fromArray(F, c, cBase + n); c11 = FloatVector.fromArray(F, c, cBase + n + L); c12 = FloatVector.fromArray(F, c, cBase + n + 2 * L);
-            c20 = FloatVector.fromArray(F, c, cBase + 2 * n); c21 = FloatVector.fromArray(F, c, cBase + 2 * n + L); c22 = FloatVector.fromArray(F, c, cBase + 2 * n + 2 * L);
-            c30 = FloatVector.fromArray(F, c, cBase + 3 * n); c31 = FloatVector.fromArray(F, c, cBase + 3 * n + L); c32 = FloatVector.fromArray(F, c, cBase + 3 * n + 2 * L);
+            c00 = FloatVector.fromArray(F, c, cBase); c01 = FloatVector.fromArray(F, c, cBase + L);
+            c10 = FloatVector.fromArray(F, c, cBase + ldc); c11 = FloatVector.fromArray(F, c, cBase + ldc + L);
+            c20 = FloatVector.fromArray(F, c, cBase + 2 * ldc); c21 = FloatVector.fromArray(F, c, cBase + 2 * ldc + L);
+            c30 = FloatVector.fromArray(F, c, cBase + 3 * ldc); c31 = FloatVector.fromArray(F, c, cBase + 3 * ldc + L);
+            c40 = FloatVector.fromArray(F, c, cBase + 4 * ldc); c41 = FloatVector.fromArray(F, c, cBase + 4 * ldc + L);
+            c50 = FloatVector.fromArray(F, c, cBase + 5 * ldc); c51 = FloatVector.fromArray(F, c, cBase + 5 * ldc + L);
+            c60 = FloatVector.fromArray(F, c, cBase + 6 * ldc); c61 = FloatVector.fromArray(F, c, cBase + 6 * ldc + L);
+            c70 = FloatVector.fromArray(F, c, cBase + 7 * ldc); c71 = FloatVector.fromArray(F, c, cBase + 7 * ldc + L);
         } else {
-            c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = FloatVector.zero(F);
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(F);
         }
-        int aIndex = aBase + k0 * ds;
-        int bIndex = bBase + k0 * n;
-        for (int kk = k0; kk < k1; kk++, aIndex += ds, bIndex += n) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bIndex);
-            FloatVector b1 = FloatVector.fromArray(F, b, bIndex + L);
-            FloatVector b2 = FloatVector.fromArray(F, b, bIndex + 2 * L);
-            FloatVector a0 = FloatVector.broadcast(F, a[aIndex]);
-            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01); c02 = b2.fma(a0, c02);
-            FloatVector a1 = FloatVector.broadcast(F, a[aIndex + rs]);
-            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11); c12 = b2.fma(a1, c12);
-            FloatVector a2 = FloatVector.broadcast(F, a[aIndex + 2 * rs]);
-            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21); c22 = b2.fma(a2, c22);
-            FloatVector a3 = FloatVector.broadcast(F, a[aIndex + 3 * rs]);
-            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31); c32 = b2.fma(a3, c32);
+        for (int kk = 0; kk < kc; kk++) {
+            int ai = aBase + kk * TILE_ROWS, bi = bBase + kk * TILE_COLUMNS;
+            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+            FloatVector x = FloatVector.broadcast(F, pa[ai]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, pa[ai + 1]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, pa[ai + 2]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, pa[ai + 3]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, pa[ai + 4]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, pa[ai + 5]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(F, pa[ai + 6]);
+            c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(F, pa[ai + 7]);
+            c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
         }
-        c00.intoArray(c, cBase); c01.intoArray(c, cBase + L); c02.intoArray(c, cBase + 2 * L);
-        c10.intoArray(c, cBase + n); c11.intoArray(c, cBase + n + L); c12.intoArray(c, cBase + n + 2 * L);
-        c20.intoArray(c, cBase + 2 * n); c21.intoArray(c, cBase + 2 * n + L); c22.intoArray(c, cBase + 2 * n + 2 * L);
-        c30.intoArray(c, cBase + 3 * n); c31.intoArray(c, cBase + 3 * n + L); c32.intoArray(c, cBase + 3 * n + 2 * L);
+        c00.intoArray(c, cBase); c01.intoArray(c, cBase + L);
+        c10.intoArray(c, cBase + ldc); c11.intoArray(c, cBase + ldc + L);
+        c20.intoArray(c, cBase + 2 * ldc); c21.intoArray(c, cBase + 2 * ldc + L);
+        c30.intoArray(c, cBase + 3 * ldc); c31.intoArray(c, cBase + 3 * ldc + L);
+        c40.intoArray(c, cBase + 4 * ldc); c41.intoArray(c, cBase + 4 * ldc + L);
+        c50.intoArray(c, cBase + 5 * ldc); c51.intoArray(c, cBase + 5 * ldc + L);
+        c60.intoArray(c, cBase + 6 * ldc); c61.intoArray(c, cBase + 6 * ldc + L);
+        c70.intoArray(c, cBase + 7 * ldc); c71.intoArray(c, cBase + 7 * ldc + L);
     }
 
-    /** C[4, 1 vector] (+)= A[4, k0..k1) · B[k0..k1, 1 vector]: the columns left after the 3-vector tiles. */
-    private static void tile4x1(float[] a, int aBase, int rs, int ds, float[] b, int bBase, int n,
-                                float[] c, int cBase, int k0, int k1, boolean loadC) {
-        FloatVector c0, c1, c2, c3;
+    /** {@link #tilePacked} with A read in place from eight rows rs apart (A(r, kk) = pa[aBase + r·rs + kk]). */
+    private static void tileFromRows(float[] pa, int aBase, int rs, float[] pb, int bBase, int kc,
+                             float[] c, int cBase, int ldc, boolean loadC) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (loadC) {
-            c0 = FloatVector.fromArray(F, c, cBase); c1 = FloatVector.fromArray(F, c, cBase + n);
-            c2 = FloatVector.fromArray(F, c, cBase + 2 * n); c3 = FloatVector.fromArray(F, c, cBase + 3 * n);
+            c00 = FloatVector.fromArray(F, c, cBase); c01 = FloatVector.fromArray(F, c, cBase + L);
+            c10 = FloatVector.fromArray(F, c, cBase + ldc); c11 = FloatVector.fromArray(F, c, cBase + ldc + L);
+            c20 = FloatVector.fromArray(F, c, cBase + 2 * ldc); c21 = FloatVector.fromArray(F, c, cBase + 2 * ldc + L);
+            c30 = FloatVector.fromArray(F, c, cBase + 3 * ldc); c31 = FloatVector.fromArray(F, c, cBase + 3 * ldc + L);
+            c40 = FloatVector.fromArray(F, c, cBase + 4 * ldc); c41 = FloatVector.fromArray(F, c, cBase + 4 * ldc + L);
+            c50 = FloatVector.fromArray(F, c, cBase + 5 * ldc); c51 = FloatVector.fromArray(F, c, cBase + 5 * ldc + L);
+            c60 = FloatVector.fromArray(F, c, cBase + 6 * ldc); c61 = FloatVector.fromArray(F, c, cBase + 6 * ldc + L);
+            c70 = FloatVector.fromArray(F, c, cBase + 7 * ldc); c71 = FloatVector.fromArray(F, c, cBase + 7 * ldc + L);
         } else {
-            c0 = c1 = c2 = c3 = FloatVector.zero(F);
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(F);
         }
-        int aIndex = aBase + k0 * ds;
-        int bIndex = bBase + k0 * n;
-        for (int kk = k0; kk < k1; kk++, aIndex += ds, bIndex += n) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bIndex);
-            c0 = b0.fma(FloatVector.broadcast(F, a[aIndex]), c0);
-            c1 = b0.fma(FloatVector.broadcast(F, a[aIndex + rs]), c1);
-            c2 = b0.fma(FloatVector.broadcast(F, a[aIndex + 2 * rs]), c2);
-            c3 = b0.fma(FloatVector.broadcast(F, a[aIndex + 3 * rs]), c3);
+        for (int kk = 0; kk < kc; kk++) {
+            int ai = aBase + kk, bi = bBase + kk * TILE_COLUMNS;
+            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+            FloatVector x = FloatVector.broadcast(F, pa[ai]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, pa[ai + rs]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, pa[ai + 2 * rs]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, pa[ai + 3 * rs]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, pa[ai + 4 * rs]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, pa[ai + 5 * rs]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(F, pa[ai + 6 * rs]);
+            c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(F, pa[ai + 7 * rs]);
+            c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
         }
-        c0.intoArray(c, cBase); c1.intoArray(c, cBase + n); c2.intoArray(c, cBase + 2 * n); c3.intoArray(c, cBase + 3 * n);
+        c00.intoArray(c, cBase); c01.intoArray(c, cBase + L);
+        c10.intoArray(c, cBase + ldc); c11.intoArray(c, cBase + ldc + L);
+        c20.intoArray(c, cBase + 2 * ldc); c21.intoArray(c, cBase + 2 * ldc + L);
+        c30.intoArray(c, cBase + 3 * ldc); c31.intoArray(c, cBase + 3 * ldc + L);
+        c40.intoArray(c, cBase + 4 * ldc); c41.intoArray(c, cBase + 4 * ldc + L);
+        c50.intoArray(c, cBase + 5 * ldc); c51.intoArray(c, cBase + 5 * ldc + L);
+        c60.intoArray(c, cBase + 6 * ldc); c61.intoArray(c, cBase + 6 * ldc + L);
+        c70.intoArray(c, cBase + 7 * ldc); c71.intoArray(c, cBase + 7 * ldc + L);
     }
 
     /** Square blocks of a transpose: 32 × 32 floats, so reads and writes both stay in a few cache lines. */
     static final int TRANSPOSE_TILE = 32;
 
-    /** out[cols, rows] = in[rows, cols]ᵀ (the forward pass reads weights transposed). */
+    /** out[cols, rows] = in[rows, cols]ᵀ. */
     public static void transpose(Parallel parallel, float[] in, int inOff, float[] out, int outOff, int rows, int cols) {
         final int tile = TRANSPOSE_TILE;
         int rowTiles = (rows + tile - 1) / tile;

@@ -72,7 +72,7 @@ class OpGradientTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest(name = "head size {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {6, 24}) // scalar loops; 16- and 8-lane vectors
+    @org.junit.jupiter.params.provider.ValueSource(ints = {6, 24, 48}) // per-row loops: scalars, 16- and 8-lane vectors; 48: Gemm products
     void causalGroupedQueryAttentionGradientsMatchFiniteDifferences(int headSize) {
         int batch = 2, seq = 5, heads = 4, kvHeads = 2;
         AttentionOps attention = new AttentionOps(batch, seq, heads, kvHeads, headSize);

@@ -4,7 +4,6 @@ import io.llama2j.model.LlamaConfig;
 import io.llama2j.tensor.Parallel;
 import io.llama2j.train.ModelInit;
 import io.llama2j.train.ModelParameters;
-import io.llama2j.train.TokenBatch;
 import io.llama2j.train.Trainer;
 import io.llama2j.train.TrainerConfig;
 import io.llama2j.train.dpo.DpoObjective;
@@ -140,12 +139,11 @@ class AlignmentStagesTest {
     /** The reward model's score of prompt + answer + EOS, read at EOS (as in training). */
     private static PpoTrainer.SequenceReward scorer(RewardModel rm) {
         return (prompt, answer) -> {
-            int[] ids = new int[SCORED];
+            int[] ids = new int[prompt.length + answer.length + 1];
             System.arraycopy(prompt, 0, ids, 0, prompt.length);
             System.arraycopy(answer, 0, ids, prompt.length, answer.length);
-            int last = prompt.length + answer.length;
-            ids[last] = PreferenceTasks.EOS;
-            return rm.scores(new TokenBatch(1, SCORED, ids, new int[SCORED], new float[SCORED]), new int[] {last})[0];
+            ids[ids.length - 1] = PreferenceTasks.EOS;
+            return rm.score(ids);
         };
     }
 

@@ -1,0 +1,119 @@
+package io.llama2j.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static io.llama2j.tensor.Vectors.F;
+import static io.llama2j.tensor.Vectors.I;
+import static io.llama2j.tensor.Vectors.L;
+import static io.llama2j.tensor.Vectors.S;
+
+/**
+ * An activation vector quantized to ggml Q8_0 blocks, as llama.cpp's CPU backend converts the
+ * activations before every Q4_0 or Q8_0 matrix product (ggml-quants.c {@code quantize_row_q8_0};
+ * the Q8_0 row of PROVENANCE.md's activation table): blocks of 32 values, d = amax / 127 rounded
+ * to fp16, q = round-half-even(x · 127 / amax). The weight kernels then multiply integers
+ * ({@link Q4_0Tensor#dotQ8}, {@link Q8_0Tensor#dotQ8}) and scale once per block.
+ *
+ * <p>The values are kept widened to shorts: the kernels multiply them as 16-bit lanes (the Vector
+ * API has no 8-bit multiply-add), and loading shorts saves them one widening per block. A buffer
+ * is reused from call to call and grows only when a longer vector comes: nothing is allocated per
+ * token.
+ */
+public final class Q8Activations {
+    /** Values per block (ggml QK8_0). */
+    public static final int BLOCK = 32;
+    /** Largest quantized magnitude: q ∈ [-127, 127]. */
+    private static final float Q_MAX = 127f;
+    /**
+     * 1.5 · 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest
+     * integer, ties to even (the default IEEE rounding does the work; the Vector API has no rint).
+     */
+    private static final float ROUNDING_MAGIC = 12582912f;
+
+    short[] values = new short[0];
+    /** Per block: d, the fp16-rounded scale. */
+    float[] scales = new float[0];
+    /** Per block: d · Σq (for the zero point of Q4_0: Σ(w − 8)·q = Σw·q − 8·Σq). */
+    float[] scaledSums = new float[0];
+    private int length;
+
+    /** Number of values quantized by the last {@link #quantize}. */
+    public int length() { return length; }
+
+    /** Quantized value i (in [-127, 127]). */
+    public int value(int i) { return values[i]; }
+
+    /** The scale of block b. */
+    public float scale(int b) { return scales[b]; }
+
+    /**
+     * Quantizes x[offset, offset + n) into this buffer, replacing what it held. n must be a
+     * multiple of {@link #BLOCK}.
+     */
+    public Q8Activations quantize(float[] x, int offset, int n) {
+        if (n % BLOCK != 0) throw new IllegalArgumentException("activation length " + n + " is not a multiple of " + BLOCK);
+        int blocks = n / BLOCK;
+        if (values.length < n) {
+            values = new short[n];
+            scales = new float[blocks];
+            scaledSums = new float[blocks];
+        }
+        length = n;
+        for (int b = 0; b < blocks; b++) {
+            int at = offset + b * BLOCK;
+            int qAt = b * BLOCK;
+            float amax = 0f;
+            if (Vectors.ENABLED) {
+                FloatVector m = FloatVector.zero(F);
+                for (int j = 0; j < BLOCK; j += L) m = m.max(FloatVector.fromArray(F, x, at + j).abs());
+                amax = m.reduceLanes(VectorOperators.MAX); // max is exact in any order
+            } else {
+                for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[at + j]));
+            }
+            float d = amax / Q_MAX;
+            float id = amax != 0f ? Q_MAX / amax : 0f;
+            scales[b] = Float.float16ToFloat(Float.floatToFloat16(d));
+            int sum = 0;
+            if (Vectors.ENABLED) {
+                for (int j = 0; j < BLOCK; j += L) {
+                    IntVector q = (IntVector) FloatVector.fromArray(F, x, at + j).mul(id).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC)
+                            .convert(VectorOperators.F2I, 0);
+                    ((ShortVector) q.convertShape(VectorOperators.I2S, S, 0)).intoArray(values, qAt + j);
+                    sum += q.reduceLanes(VectorOperators.ADD); // integer sum: exact in any order
+                }
+            } else {
+                for (int j = 0; j < BLOCK; j++) {
+                    int q = (int) Math.rint(x[at + j] * id);
+                    values[qAt + j] = (short) q;
+                    sum += q;
+                }
+            }
+            scaledSums[b] = scales[b] * sum;
+        }
+        return this;
+    }
+
+    /**
+     * Writes x[offset, offset + n) as these activations represent it (q · d per value) to
+     * {@code out[outOffset..]}: what a float product sees of quantized activations, for prompt
+     * batches, whose matrix-matrix kernel multiplies floats. q · d is exact in float32 (q has 8
+     * bits, d 11), so the batch and the integer kernel differ only by float32 summation order.
+     */
+    public static void roundTrip(float[] x, int offset, int n, Q8Activations scratch, float[] out, int outOffset) {
+        scratch.quantize(x, offset, n);
+        for (int i = 0; i < n; i++) out[outOffset + i] = scratch.values[i] * scratch.scales[i / BLOCK];
+    }
+
+    /** Whether {@code w} has an integer kernel for these activations (Q4_0 and Q8_0). */
+    public static boolean hasKernelFor(FloatTensor w) {
+        return w instanceof Q4_0Tensor || w instanceof Q8_0Tensor;
+    }
+
+    /** The shape check of the kernels: float, int and short species of 16 lanes (AVX-512). */
+    static boolean vectorKernels() {
+        return Vectors.ENABLED && L == 16 && I.length() == 16;
+    }
+}
