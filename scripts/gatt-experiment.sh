@@ -80,10 +80,10 @@ echo "== GAtt data (instruction concatenated to every user turn while sampling)"
   -o "$work/gatt.jsonl" --temperature 0.6 --seed 1 --max-answer-tokens 48
 cat "$work/gatt.jsonl" "$work/base-sample.jsonl" > "$work/gatt-mix.jsonl"
 echo "== GAtt model"
-[ -f "$work/gatt-model/model.gguf" ] || sft "$work/base/model.gguf" "$work/gatt-mix.jsonl" "$work/gatt-model" 40 5e-4
+[ -f "$work/gatt-model/model.gguf" ] || sft "$work/base/model.gguf" "$work/gatt-mix.jsonl" "$work/gatt-model" 120 5e-4
 echo "== control model (the same steps on the same dialogs as plain multi-turn data: no GAtt)"
 cat "$work/gatt-dialogs.jsonl" "$work/base-sample.jsonl" > "$work/control-mix.jsonl"
-[ -f "$work/control-model/model.gguf" ] || sft "$work/base/model.gguf" "$work/control-mix.jsonl" "$work/control-model" 40 5e-4
+[ -f "$work/control-model/model.gguf" ] || sft "$work/base/model.gguf" "$work/control-mix.jsonl" "$work/control-model" 120 5e-4
 check() { # MODEL INSTRUCTION CHECK
   echo "== gatt-check: $1, \"$2\", $3"
   llama gatt-check -m "$work/$1/model.gguf" --instruction "$2" --check "$3" \
