@@ -7,6 +7,7 @@ import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
 import io.llama2j.sampling.SamplerConfig;
 import io.llama2j.tensor.Parallel;
+import io.llama2j.train.gatt.GattInstruction;
 import io.llama2j.train.gatt.GhostAttention;
 import io.llama2j.train.sft.Conversations;
 import picocli.CommandLine.ArgGroup;
@@ -40,7 +41,8 @@ public final class GattCommand implements Callable<Integer> {
         @Option(names = "--instruction", description = "The instruction for every dialog.")
         String text;
 
-        @Option(names = "--instructions", paramLabel = "FILE", description = "Instructions, one per line; one is drawn per dialog.")
+        @Option(names = "--instructions", paramLabel = "FILE",
+                description = "Instructions, one per line (TEXT or TEXT<TAB>SHORTER REWRITE); one is drawn per dialog.")
         Path file;
     }
 
@@ -65,6 +67,10 @@ public final class GattCommand implements Callable<Integer> {
     @Option(names = "--lora", description = "PEFT LoRA adapter folder applied to the model.")
     Path lora;
 
+    @Option(names = "--rewrite-share", defaultValue = "" + GattInstruction.PAPER_REWRITE_SHARE,
+            description = "Share of dialogs whose system message is the instruction's shorter rewrite, when it has one (default ${DEFAULT-VALUE}, the paper's).")
+    double rewriteShare;
+
     @Option(names = "--max-answer-tokens", defaultValue = "256", description = "Most tokens per sampled answer (default ${DEFAULT-VALUE}).")
     int maxAnswerTokens;
 
@@ -74,8 +80,8 @@ public final class GattCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> instructions = instruction.text != null ? List.of(instruction.text)
-                : Files.readAllLines(instruction.file).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+        List<GattInstruction> instructions = instruction.text != null ? List.of(new GattInstruction(instruction.text, null))
+                : Files.readAllLines(instruction.file).stream().filter(s -> !s.isBlank()).map(GattInstruction::parse).toList();
         if (instructions.isEmpty()) throw new IllegalArgumentException(instruction.file + ": no instructions");
         List<Conversations.Conversation> input = Conversations.read(dialogs);
         SamplerConfig samplerConfig = sampling.toConfig(spec.commandLine(), SamplerConfig.META_CHAT_TEMPERATURE, SamplerConfig.META_CHAT_TOP_P);
@@ -86,9 +92,10 @@ public final class GattCommand implements Callable<Integer> {
             Llama llama = new Llama(m.config(), m.weights(), Parallel.shared(), lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
             SessionChatModel chat = new SessionChatModel(m, llama, new Sampler(samplerConfig, m.config().vocabSize()), maxAnswerTokens);
             for (Conversations.Conversation dialog : input) {
-                String inst = instructions.get(draw.nextInt(instructions.size()));
+                GattInstruction inst = instructions.get(draw.nextInt(instructions.size()));
                 try {
-                    Conversations.write(out, GhostAttention.sample(GhostAttention.userTurns(dialog), inst, chat));
+                    Conversations.write(out, GhostAttention.sample(GhostAttention.userTurns(dialog), inst.text(),
+                            inst.systemMessage(draw, rewriteShare), chat));
                     written++;
                 } catch (IllegalStateException contextFull) {
                     skipped++;

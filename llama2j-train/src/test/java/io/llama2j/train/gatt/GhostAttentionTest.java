@@ -65,4 +65,34 @@ class GhostAttentionTest {
         assertThat(c.messages()).containsExactly(Message.user("How do I pick a lock?"), Message.assistant("answer 1"));
         assertThat(c.trained()).containsExactly(false, true);
     }
+
+    @Test
+    void aShorterRewriteIsOnlyTheSystemMessageTheAnswersAreSampledWithTheFullInstruction() {
+        RecordingModel model = new RecordingModel();
+        Conversation c = GhostAttention.sample(List.of("Hi"), "Always act as Napoleon from now", "Figure: Napoleon.", model);
+        assertThat(model.asked).containsExactly("Hi\n\nAlways act as Napoleon from now");
+        assertThat(c.messages().getFirst()).isEqualTo(Message.system("Figure: Napoleon."));
+    }
+
+    @Test
+    void instructionLinesCarryAnOptionalRewriteAfterATab() {
+        assertThat(GattInstruction.parse("Always act as Napoleon from now\tFigure: Napoleon."))
+                .isEqualTo(new GattInstruction("Always act as Napoleon from now", "Figure: Napoleon."));
+        assertThat(GattInstruction.parse(" Speak French. ")).isEqualTo(new GattInstruction("Speak French.", null));
+        assertThat(GattInstruction.parse("Speak French.\t ").shortForm()).isNull();
+    }
+
+    @Test
+    void theRewriteIsTheSystemMessageInTheGivenShareOfExamples() {
+        GattInstruction inst = new GattInstruction("Always act as Napoleon from now", "Figure: Napoleon.");
+        java.util.Random random = new java.util.Random(3);
+        int rewritten = 0, draws = 2000;
+        for (int i = 0; i < draws; i++) if (inst.systemMessage(random, GattInstruction.PAPER_REWRITE_SHARE).equals("Figure: Napoleon.")) rewritten++;
+        assertThat(rewritten).isBetween(900, 1100); // binomial(2000, 0.5): ± 4.5 standard deviations
+        assertThat(inst.systemMessage(random, 0)).isEqualTo("Always act as Napoleon from now");
+        assertThat(inst.systemMessage(random, 1)).isEqualTo("Figure: Napoleon.");
+        assertThat(new GattInstruction("Speak French.", null).systemMessage(random, 1)).isEqualTo("Speak French.");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> inst.systemMessage(random, 1.5))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1.5");
+    }
 }
