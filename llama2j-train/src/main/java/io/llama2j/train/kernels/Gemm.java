@@ -112,11 +112,11 @@ public final class Gemm {
         int columnBlocks = (n + columnBlock - 1) / columnBlock;
         int rowTiles = (m + TILE_ROWS - 1) / TILE_ROWS;
         boolean parallelWorth = parallel.threads() > 1 && 2L * m * n * depth >= MIN_PARALLEL_FLOPS;
-        // A stored by rows is read in place (see multiplyRowsDirect); any other A is packed once for the
-        // whole product when several column blocks would each repack it.
+        // A is packed once for the whole product when several column blocks would each repack it
+        // (the output projection: 1,024 tokens x 288 against 63 blocks of the 32,000-token vocabulary).
         float[] prepacked = null;
         long packedSize = (long) rowTiles * TILE_ROWS * depth;
-        if (aDepthStride != 1 && columnBlocks > 1 && packedSize <= PREPACKED_A_LIMIT) {
+        if (columnBlocks > 1 && packedSize <= PREPACKED_A_LIMIT) {
             prepacked = PREPACKED_A.get();
             if (prepacked.length < packedSize) {
                 prepacked = new float[(int) packedSize];
@@ -176,9 +176,7 @@ public final class Gemm {
                 for (int i0 = r0; i0 < r1; i0 += ROW_BLOCK) {
                     int i1 = Math.min(r1, i0 + ROW_BLOCK);
                     int kc = k1 - k0;
-                    if (aDepthStride == 1) {
-                        multiplyRowsDirect(w, i0, i1, c0, c1, k0, k1, loadC);
-                    } else if (prepacked != null) {
+                    if (prepacked != null) {
                         multiplyPanels(w, prepacked, prepackedBase(i0, k0, kc), i0, i1, c0, c1, kc, loadC);
                     } else {
                         packA(w.packedA, 0, i0, i1, k0, k1);
@@ -267,54 +265,23 @@ public final class Gemm {
         private void multiplyPanels(Workspace w, float[] packedA, int aOffset, int i0, int i1, int c0, int c1, int kc,
                                     boolean loadC) {
             for (int p0 = i0; p0 < i1; p0 += TILE_ROWS) {
-                multiplyRowPanel(w, packedA, aOffset + (p0 - i0) * kc, 1, TILE_ROWS, p0, Math.min(TILE_ROWS, i1 - p0),
-                        c0, c1, kc, loadC);
-            }
-        }
-
-        /**
-         * C(i0..i1, c0..c1) (+)= A · packed B with A stored by rows (unit depth stride): the kernel
-         * broadcasts straight from A's eight rows (a scalar pack would cost as much as the FMAs: one
-         * copy per element against 1/32 cycle per multiply-add); a last panel of fewer rows is packed.
-         */
-        private void multiplyRowsDirect(Workspace w, int i0, int i1, int c0, int c1, int k0, int k1, boolean loadC) {
-            int kc = k1 - k0;
-            for (int p0 = i0; p0 < i1; p0 += TILE_ROWS) {
+                int aBase = aOffset + (p0 - i0) * kc;
                 int height = Math.min(TILE_ROWS, i1 - p0);
-                if (height == TILE_ROWS) {
-                    multiplyRowPanel(w, a, aOff + p0 * aRowStride + k0, aRowStride, 1, p0, height, c0, c1, kc, loadC);
-                } else {
-                    packA(w.packedA, 0, p0, i1, k0, k1);
-                    multiplyRowPanel(w, w.packedA, 0, 1, TILE_ROWS, p0, height, c0, c1, kc, loadC);
-                }
-            }
-        }
-
-        /** C(p0..p0+height, c0..c1) (+)= A's panel (A(r, kk) = aSource[aBase + r·rs + kk·ds]) · packed B. */
-        private void multiplyRowPanel(Workspace w, float[] aSource, int aBase, int rs, int ds, int p0, int height,
-                                      int c0, int c1, int kc, boolean loadC) {
-            for (int j0 = c0; j0 < c1; j0 += TILE_COLUMNS) {
-                int bBase = (j0 - c0) * kc;
-                int width = Math.min(TILE_COLUMNS, c1 - j0);
-                int cBase = cOff + p0 * cRowStride + j0;
-                if (height == TILE_ROWS && width == TILE_COLUMNS) {
-                    if (ds == 1) {
-                        tileFromRows(aSource, aBase, rs, w.packedB, bBase, kc, c, cBase, cRowStride, loadC);
+                for (int j0 = c0; j0 < c1; j0 += TILE_COLUMNS) {
+                    int bBase = (j0 - c0) * kc;
+                    int width = Math.min(TILE_COLUMNS, c1 - j0);
+                    int cBase = cOff + p0 * cRowStride + j0;
+                    if (height == TILE_ROWS && width == TILE_COLUMNS) {
+                        tile(packedA, aBase, w.packedB, bBase, kc, c, cBase, cRowStride, loadC);
                     } else {
-                        tilePacked(aSource, aBase, w.packedB, bBase, kc, c, cBase, cRowStride, loadC);
+                        float[] edge = w.edgeTile;
+                        java.util.Arrays.fill(edge, 0f);
+                        if (loadC) {
+                            for (int r = 0; r < height; r++) System.arraycopy(c, cBase + r * cRowStride, edge, r * TILE_COLUMNS, width);
+                        }
+                        tile(packedA, aBase, w.packedB, bBase, kc, edge, 0, TILE_COLUMNS, true);
+                        for (int r = 0; r < height; r++) System.arraycopy(edge, r * TILE_COLUMNS, c, cBase + r * cRowStride, width);
                     }
-                } else {
-                    float[] edge = w.edgeTile;
-                    java.util.Arrays.fill(edge, 0f);
-                    if (loadC) {
-                        for (int r = 0; r < height; r++) System.arraycopy(c, cBase + r * cRowStride, edge, r * TILE_COLUMNS, width);
-                    }
-                    if (ds == 1) {
-                        tileFromRows(aSource, aBase, rs, w.packedB, bBase, kc, edge, 0, TILE_COLUMNS, true);
-                    } else {
-                        tilePacked(aSource, aBase, w.packedB, bBase, kc, edge, 0, TILE_COLUMNS, true);
-                    }
-                    for (int r = 0; r < height; r++) System.arraycopy(edge, r * TILE_COLUMNS, c, cBase + r * cRowStride, width);
                 }
             }
         }
@@ -323,11 +290,9 @@ public final class Gemm {
     /**
      * C[8 rows, 2 vectors] (+)= packed A micro-panel (kc × 8) · packed B micro-panel (kc × 2
      * vectors). Sixteen accumulators; written out in full (no helper taking vectors, so that C2
-     * keeps them in registers). {@link #tileFromRows} is the same kernel reading A in place; the
-     * two are separate because C2 removes the array range checks of the loop only when the
-     * index's step is a constant.
+     * keeps them in registers).
      */
-    private static void tilePacked(float[] pa, int aBase, float[] pb, int bBase, int kc,
+    private static void tile(float[] pa, int aBase, float[] pb, int bBase, int kc,
                              float[] c, int cBase, int ldc, boolean loadC) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (loadC) {
@@ -361,53 +326,6 @@ public final class Gemm {
             x = FloatVector.broadcast(F, pa[ai + 6]);
             c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
             x = FloatVector.broadcast(F, pa[ai + 7]);
-            c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
-        }
-        c00.intoArray(c, cBase); c01.intoArray(c, cBase + L);
-        c10.intoArray(c, cBase + ldc); c11.intoArray(c, cBase + ldc + L);
-        c20.intoArray(c, cBase + 2 * ldc); c21.intoArray(c, cBase + 2 * ldc + L);
-        c30.intoArray(c, cBase + 3 * ldc); c31.intoArray(c, cBase + 3 * ldc + L);
-        c40.intoArray(c, cBase + 4 * ldc); c41.intoArray(c, cBase + 4 * ldc + L);
-        c50.intoArray(c, cBase + 5 * ldc); c51.intoArray(c, cBase + 5 * ldc + L);
-        c60.intoArray(c, cBase + 6 * ldc); c61.intoArray(c, cBase + 6 * ldc + L);
-        c70.intoArray(c, cBase + 7 * ldc); c71.intoArray(c, cBase + 7 * ldc + L);
-    }
-
-    /** {@link #tilePacked} with A read in place from eight rows rs apart (A(r, kk) = pa[aBase + r·rs + kk]). */
-    private static void tileFromRows(float[] pa, int aBase, int rs, float[] pb, int bBase, int kc,
-                             float[] c, int cBase, int ldc, boolean loadC) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-        if (loadC) {
-            c00 = FloatVector.fromArray(F, c, cBase); c01 = FloatVector.fromArray(F, c, cBase + L);
-            c10 = FloatVector.fromArray(F, c, cBase + ldc); c11 = FloatVector.fromArray(F, c, cBase + ldc + L);
-            c20 = FloatVector.fromArray(F, c, cBase + 2 * ldc); c21 = FloatVector.fromArray(F, c, cBase + 2 * ldc + L);
-            c30 = FloatVector.fromArray(F, c, cBase + 3 * ldc); c31 = FloatVector.fromArray(F, c, cBase + 3 * ldc + L);
-            c40 = FloatVector.fromArray(F, c, cBase + 4 * ldc); c41 = FloatVector.fromArray(F, c, cBase + 4 * ldc + L);
-            c50 = FloatVector.fromArray(F, c, cBase + 5 * ldc); c51 = FloatVector.fromArray(F, c, cBase + 5 * ldc + L);
-            c60 = FloatVector.fromArray(F, c, cBase + 6 * ldc); c61 = FloatVector.fromArray(F, c, cBase + 6 * ldc + L);
-            c70 = FloatVector.fromArray(F, c, cBase + 7 * ldc); c71 = FloatVector.fromArray(F, c, cBase + 7 * ldc + L);
-        } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(F);
-        }
-        for (int kk = 0; kk < kc; kk++) {
-            int ai = aBase + kk, bi = bBase + kk * TILE_COLUMNS;
-            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
-            FloatVector x = FloatVector.broadcast(F, pa[ai]);
-            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(F, pa[ai + rs]);
-            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(F, pa[ai + 2 * rs]);
-            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(F, pa[ai + 3 * rs]);
-            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(F, pa[ai + 4 * rs]);
-            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(F, pa[ai + 5 * rs]);
-            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-            x = FloatVector.broadcast(F, pa[ai + 6 * rs]);
-            c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
-            x = FloatVector.broadcast(F, pa[ai + 7 * rs]);
             c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
         }
         c00.intoArray(c, cBase); c01.intoArray(c, cBase + L);
