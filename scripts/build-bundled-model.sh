@@ -90,6 +90,31 @@ for m in sft/model llama2j-chat; do
     --reward rm -k 1 -n 96 --temperature 0.6 --seed $seed --out "measure/samples-$name.jsonl" > "measure/samples-$name.txt" 2>&1
 done
 
+# Instruction success on the held-out prompts: the answer names the right character (name
+# questions) or mentions the requested topic (story requests); samples are matched by prompt.
+for name in model llama2j-chat; do
+  python3 - data/prompts-heldout.jsonl "measure/samples-$name.jsonl" > "measure/success-$name.txt" <<'PY'
+import json, re, sys
+prompts = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+answers = {}
+for line in open(sys.argv[2], encoding="utf-8"):
+    s = json.loads(line)
+    answers[s["messages"][-2]["content"]] = s["messages"][-1]["content"]
+hits = {"name": [0, 0], "topic": [0, 0]}
+for p in prompts:
+    answer = answers[p["messages"][-1]["content"]]
+    if "answer" in p:
+        name = p["answer"].rstrip(".").split()[-1]
+        hits["name"][0] += name in answer
+        hits["name"][1] += 1
+    else:
+        hits["topic"][0] += re.search(r"\b" + p["topic"] + r"s?\b", answer, re.IGNORECASE) is not None
+        hits["topic"][1] += 1
+for kind, (ok, n) in hits.items():
+    print(f"{kind}: {ok}/{n} = {ok / max(n, 1):.3f}")
+PY
+done
+
 mkdir -p "$root/models" "$root/docs"
 cp llama2j-chat.gguf "$root/models/llama2j-chat.gguf"
 cp pretrain/loss.png "$root/docs/bundled-pretrain-loss.png"

@@ -33,7 +33,7 @@ MAX_ANSWER_WORDS = 130        # story answers are cut at a paragraph boundary pa
 MAX_STORY_ANSWERS_PER_TOPIC = 24
 NAME_QUESTIONS = 420
 CONTINUATIONS = 160
-PREFERENCE_PAIRS = 360
+PREFERENCE_PAIRS = 136        # small enough for the reward model and DPO to take minutes on 2 loaded cores
 EVAL_ITEMS = 60
 
 # The original TinyStories text carries mojibake of UTF-8 quotes read as cp1252.

@@ -40,7 +40,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Model file (GGUF, llama2.c .bin, ...).")
+    @Option(names = {"-m", "--model"}, description = "Model file (GGUF, llama2.c .bin, ...) (default: the bundled models/llama2j-chat.gguf).")
     Path model;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "Prompt tokens of the pp test, 0 for none (default: ${DEFAULT-VALUE}).")
@@ -67,6 +67,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model = BundledModel.orBundled(model);
         if (!output.equals("md") && !output.equals("json")) {
             throw new ParameterException(spec.commandLine(), "-o must be md or json, found " + output);
         }

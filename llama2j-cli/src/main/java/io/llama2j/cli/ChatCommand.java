@@ -44,7 +44,7 @@ public final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder (GGUF, llama2.c .bin, ...).")
+    @Option(names = {"-m", "--model"}, description = "Model file or folder (GGUF, llama2.c .bin, ...) (default: the bundled models/llama2j-chat.gguf).")
     Path model;
 
     @Option(names = {"-z", "--tokenizer"}, description = "Tokenizer file (default: from the model).")
@@ -73,6 +73,7 @@ public final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model = BundledModel.orBundled(model);
         if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, found " + threads);
         if (maxAnswerTokens != null && maxAnswerTokens < 1) {
             throw new ParameterException(spec.commandLine(), "--max-answer-tokens must be at least 1, found " + maxAnswerTokens);

@@ -1,5 +1,6 @@
 package io.llama2j.cli;
 
+import io.llama2j.chat.ChatTemplates;
 import io.llama2j.tensor.GgmlType;
 import io.llama2j.convert.ModelConverter;
 import io.llama2j.train.Checkpoint;
@@ -18,7 +19,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code llama2j export}: writes the model of a training checkpoint as GGUF, a Hugging Face
  * folder or a llama2.c .bin. Example:
- * {@code llama2j export --checkpoint run/ --tokenizer tok512.model --format gguf --type Q8_0 -o model.gguf}
+ * {@code llama2j export --checkpoint run/ --tokenizer tok512.model --format gguf --type Q8_0 --chat-template llama2 -o model.gguf}
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Export a trained model (checkpoint.bin of llama2j pretrain) for inference, through llama2j convert's writers.")
@@ -41,6 +42,13 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "Output file (gguf, llama2c) or folder (hf).")
     Path output;
 
+    @Option(names = "--name", description = "GGUF general.name (default: the output file's name without extension).")
+    String name;
+
+    @Option(names = "--chat-template", paramLabel = "NAME",
+            description = "Store a chat template in the GGUF metadata (tokenizer.chat_template): llama2 (Meta's format, the one llama2j chat uses).")
+    String chatTemplate;
+
     @Override
     public Integer call() throws Exception {
         Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(Checkpoint.FILE_NAME) : checkpoint;
@@ -53,7 +61,9 @@ public final class ExportCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown --type " + type + "; expected F32, F16, BF16, Q8_0 or Q4_0");
         }
-        var notes = ModelExport.export(params, tokenizer, ModelConverter.parseFormat(format), storage, output);
+        String template = chatTemplate == null ? null : ChatTemplates.named(chatTemplate);
+        var options = new ModelConverter.Options(ModelConverter.parseFormat(format), storage, 1, name, template);
+        var notes = ModelExport.export(params, tokenizer, options, output);
         var err = spec.commandLine().getErr();
         notes.forEach(n -> err.println("export: note: " + n));
         err.println(String.format(Locale.ROOT, "export: step %d model (%,d parameters) written to %s", c.step(), params.size(), output));

@@ -44,7 +44,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder (llama2.c .bin, GGUF, ...).")
+    @Option(names = {"-m", "--model"}, description = "Model file or folder (llama2.c .bin, GGUF, ...) (default: the bundled models/llama2j-chat.gguf).")
     Path model;
 
     @Option(names = {"-z", "--tokenizer"}, description = "Tokenizer file (default: from the model; tokenizer.bin next to a llama2.c .bin).")
@@ -93,6 +93,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model = BundledModel.orBundled(model);
         if (prompt != null && promptIds != null) {
             throw new ParameterException(spec.commandLine(), "use either -p/--prompt or --prompt-ids, not both");
         }

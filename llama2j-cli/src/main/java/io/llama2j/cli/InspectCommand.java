@@ -23,11 +23,12 @@ public final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder (GGUF, llama2.c .bin, ...).")
+    @Option(names = {"-m", "--model"}, description = "Model file or folder (GGUF, llama2.c .bin, ...) (default: the bundled models/llama2j-chat.gguf).")
     Path model;
 
     @Override
     public Integer call() throws Exception {
+        model = BundledModel.orBundled(model);
         try (LoadedModel m = ModelLoader.loadWeightsOnly(model)) {
             print(m);
         }

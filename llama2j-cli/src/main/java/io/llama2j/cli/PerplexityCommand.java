@@ -34,7 +34,7 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder, or OWNER/REPO[/FILE] after llama2j pull.")
+    @Option(names = {"-m", "--model"}, description = "Model file or folder, or OWNER/REPO[/FILE] after llama2j pull (default: the bundled models/llama2j-chat.gguf).")
     Path model;
 
     @Option(names = {"-z", "--tokenizer"}, description = "Tokenizer file (default: from the model).")
@@ -58,6 +58,7 @@ public final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model = BundledModel.orBundled(model);
         if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, found " + threads);
         if (chunks == 0 || chunks < -1) throw new ParameterException(spec.commandLine(), "--chunks must be positive, found " + chunks);
         if (!Files.isRegularFile(textFile)) throw new java.nio.file.NoSuchFileException(textFile.toString(), null, "text file not found");

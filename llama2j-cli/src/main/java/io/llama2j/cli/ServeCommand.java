@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
                 + "/v1/embeddings, /v1/models), with /health, /metrics and a chat page at /.")
 public final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Model file or folder (llama2.c .bin, GGUF, HF folder).")
+    @Option(names = {"-m", "--model"}, description = "Model file or folder (llama2.c .bin, GGUF, HF folder) (default: the bundled models/llama2j-chat.gguf).")
     Path model;
 
     @Option(names = {"-z", "--tokenizer"}, description = "Tokenizer file, when it is not found next to the model.")
@@ -52,6 +52,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model = BundledModel.orBundled(model);
         ServerConfig config = new ServerConfig(host, port, parallel, queue, apiKey, ServerConfig.DEFAULT_DRAIN_TIMEOUT,
                 Scheduler.Config.DEFAULT_PREFILL_CHUNK, ServerConfig.DEFAULT_MAX_BODY_BYTES);
         EngineModel served = EngineModel.load(model, tokenizer, contextLength, modelId, lora);

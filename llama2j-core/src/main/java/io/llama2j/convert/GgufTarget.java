@@ -50,7 +50,8 @@ final class GgufTarget {
     static final String PRE_TOKENIZER = "default";
     private static final int CHUNK_ELEMENTS = 1 << 16;
 
-    static void write(SourceModel source, Path out, GgmlType type, List<String> notes) throws IOException {
+    static void write(SourceModel source, Path out, GgmlType type, ModelConverter.Options options, List<String> notes)
+            throws IOException {
         int fileType = fileType(type);
         LlamaConfig c = source.config();
         if (source.tokenizerSource() == null) {
@@ -65,7 +66,7 @@ final class GgufTarget {
         GgufWriter w = new GgufWriter();
         String p = "llama.";
         w.putString("general.architecture", "llama");
-        w.putString("general.name", nameOf(source.path()));
+        w.putString("general.name", options.modelName() != null ? options.modelName() : nameOf(source.path()));
         w.putUInt32(p + "context_length", c.contextLength());
         w.putUInt32(p + "embedding_length", c.dim());
         w.putUInt32(p + "block_count", c.nLayers());
@@ -77,6 +78,7 @@ final class GgufTarget {
         w.putFloat32(p + "rope.freq_base", c.ropeTheta());
         w.putUInt32(p + "vocab_size", c.vocabSize());
         putVocabulary(w, v);
+        if (options.chatTemplate() != null) w.putString("tokenizer.chat_template", options.chatTemplate());
         w.putUInt32("general.quantization_version", QUANTIZATION_VERSION);
         w.putUInt32("general.file_type", fileType);
 

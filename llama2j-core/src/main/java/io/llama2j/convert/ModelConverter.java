@@ -31,10 +31,18 @@ public final class ModelConverter {
      * @param type   storage type of the weight matrices; null keeps the source's when the
      *               output can store it, else F32. Norm vectors stay F32 in GGUF, as llama.cpp writes them.
      * @param shards model-parallel files for Meta output (1 unless the model is split for several GPUs)
+     * @param modelName    GGUF general.name; null takes the source file's name without its extension
+     * @param chatTemplate GGUF tokenizer.chat_template (a Jinja template, e.g. {@code ChatTemplates.LLAMA2}); null writes none
      */
-    public record Options(ModelFormat format, GgmlType type, int shards) {
+    public record Options(ModelFormat format, GgmlType type, int shards, String modelName, String chatTemplate) {
         public Options {
             if (shards < 1) throw new IllegalArgumentException("shards must be at least 1, found " + shards);
+            if (modelName != null && modelName.isBlank()) throw new IllegalArgumentException("the model name is blank");
+        }
+
+        /** No name or chat template: the file name is the model's name. */
+        public Options(ModelFormat format, GgmlType type, int shards) {
+            this(format, type, shards, null, null);
         }
     }
 
@@ -86,7 +94,10 @@ public final class ModelConverter {
                 Llama2cWriter.writeV0(out, source.config(), source.weights());
                 notes.add("llama2.c files hold no vocabulary: use the matching tokenizer.bin / tokenizer.model with them");
             }
-            case GGUF -> GgufTarget.write(source, out, type, notes);
+            case GGUF -> GgufTarget.write(source, out, type, options, notes);
+        }
+        if (options.format() != ModelFormat.GGUF && (options.modelName() != null || options.chatTemplate() != null)) {
+            notes.add("the model name and chat template are stored in GGUF metadata only; " + options.format() + " output has neither");
         }
         return notes;
     }

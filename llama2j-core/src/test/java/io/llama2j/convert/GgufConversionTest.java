@@ -1,6 +1,7 @@
 package io.llama2j.convert;
 
 import io.llama2j.TestData;
+import io.llama2j.chat.ChatTemplates;
 import io.llama2j.gguf.GgufFile;
 import io.llama2j.gguf.GgufModel;
 import io.llama2j.gguf.GgufModelLoader;
@@ -67,6 +68,30 @@ class GgufConversionTest {
             for (String text : List.of("Hello world, 12345!", "  leading spaces and\ttabs\n", "Ünïcödé 日本語 🦙", "")) {
                 assertThat(tb.encode(text, true, false)).as(text).containsExactly(ta.encode(text, true, false));
             }
+        }
+    }
+
+    @Test
+    void aModelNameAndChatTemplateGoIntoTheGgufMetadata() throws Exception {
+        Path out = dir.resolve("chat.gguf");
+        try (SourceModel s = ModelReaders.open(TestData.file("gguf/tiny-llama2-F32.gguf"), null)) {
+            ModelConverter.convert(s, out, new ModelConverter.Options(ModelFormat.GGUF, null, 1, "tiny-chat", ChatTemplates.LLAMA2));
+        }
+        try (GgufFile f = GgufFile.open(out)) {
+            assertThat(f.getString("general.name")).isEqualTo("tiny-chat");
+            assertThat(f.getString("tokenizer.chat_template")).isEqualTo(ChatTemplates.LLAMA2);
+        }
+    }
+
+    @Test
+    void withoutANameTheSourceFileNameIsTheModelsNameAndNoTemplateIsWritten() throws Exception {
+        Path out = dir.resolve("plain.gguf");
+        try (SourceModel s = ModelReaders.open(TestData.file("gguf/tiny-llama2-F32.gguf"), null)) {
+            ModelConverter.convert(s, out, to(ModelFormat.GGUF, null));
+        }
+        try (GgufFile f = GgufFile.open(out)) {
+            assertThat(f.getString("general.name")).isEqualTo("tiny-llama2-F32");
+            assertThat(f.contains("tokenizer.chat_template")).isFalse();
         }
     }
 

@@ -30,6 +30,16 @@ public final class ModelExport {
      */
     public static List<String> export(ModelParameters params, Path tokenizerFile, ModelFormat format, GgmlType type, Path out)
             throws IOException {
+        return export(params, tokenizerFile, new ModelConverter.Options(format, type, 1), out);
+    }
+
+    /**
+     * {@link #export(ModelParameters, Path, ModelFormat, GgmlType, Path)} with every converter
+     * option (for GGUF also the model name and the chat template of its metadata).
+     */
+    public static List<String> export(ModelParameters params, Path tokenizerFile, ModelConverter.Options options, Path out)
+            throws IOException {
+        ModelFormat format = options.format();
         int vocab = Tokenizer.load(tokenizerFile).vocabSize();
         if (vocab != params.config().vocabSize()) {
             throw new IllegalArgumentException(tokenizerFile + ": the tokenizer has " + vocab + " tokens, the model "
@@ -38,6 +48,6 @@ public final class ModelExport {
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         SourceModel trained = new SourceModel(format, out, params.config(), params.toWeights(), tokenizerFile, null);
-        return ModelConverter.convert(trained, out, new ModelConverter.Options(format, type, 1));
+        return ModelConverter.convert(trained, out, options);
     }
 }
