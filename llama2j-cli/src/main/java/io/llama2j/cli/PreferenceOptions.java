@@ -39,7 +39,7 @@ final class PreferenceOptions {
     @Option(names = "--data", required = true, paramLabel = "JSONL", description = "Preference pairs: messages|prompt, chosen, rejected, rating.")
     Path data;
 
-    @Option(names = "--heldout", paramLabel = "JSONL", description = "Held-out pairs (default: the last 10% of --data after shuffling).")
+    @Option(names = "--heldout", paramLabel = "JSONL", description = "Held-out pairs (default: the last 10%% of --data after shuffling).")
     Path heldout;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for log.jsonl, loss.png, checkpoint.bin.")

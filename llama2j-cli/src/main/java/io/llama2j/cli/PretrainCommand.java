@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "pretrain", mixinStandardHelpOptions = true,
         description = {"Pretrain a Llama 2-architecture model (AdamW 0.9/0.95, eps 1e-5, weight decay 0.1, clip 1.0,",
-                "cosine schedule to 10% of the peak LR 3e-4 after warmup: Llama 2 paper section 2.2)."})
+                "cosine schedule to 10%% of the peak LR 3e-4 after warmup: Llama 2 paper section 2.2)."})
 public final class PretrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

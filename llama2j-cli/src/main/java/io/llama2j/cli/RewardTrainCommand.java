@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "reward-train", mixinStandardHelpOptions = true,
         description = {"Train a reward model on preference pairs: -log sigmoid(r_c - r_r - m(rating)) (Llama 2 section 3.2.2;",
-                "1 epoch, LR 1e-5 cosine to 10%, 3% warmup with at least 5 steps)."})
+                "1 epoch, LR 1e-5 cosine to 10%%, 3%% warmup with at least 5 steps)."})
 public final class RewardTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
