@@ -126,12 +126,7 @@ public final class Parallel implements AutoCloseable {
             runChunk(0);
             awaitWorkers();
             this.body = null;
-            Throwable t = failure;
-            if (t != null) {
-                if (t instanceof RuntimeException re) throw re;
-                if (t instanceof Error e) throw e;
-                throw new IllegalStateException(t);
-            }
+            rethrowFailure();
         } finally {
             callLock.unlock();
         }
@@ -166,15 +161,19 @@ public final class Parallel implements AutoCloseable {
             runClaimedChunks(next);
             awaitChunks(chunks);
             this.body = null;
-            Throwable t = failure;
-            if (t != null) {
-                if (t instanceof RuntimeException re) throw re;
-                if (t instanceof Error e) throw e;
-                throw new IllegalStateException(t);
-            }
+            rethrowFailure();
         } finally {
             callLock.unlock();
         }
+    }
+
+    /** Rethrows, in the caller, the first exception a chunk of the finished loop threw. */
+    private void rethrowFailure() {
+        Throwable t = failure;
+        if (t == null) return;
+        if (t instanceof RuntimeException re) throw re;
+        if (t instanceof Error e) throw e;
+        throw new IllegalStateException(t);
     }
 
     /** Upper bound on the chunks of one {@link #forChunks} call (the chunk index has 32 bits). */
