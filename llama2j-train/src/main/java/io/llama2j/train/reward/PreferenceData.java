@@ -2,6 +2,7 @@ package io.llama2j.train.reward;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llama2j.chat.ChatFormat;
 import io.llama2j.chat.EncodedDialog;
 import io.llama2j.chat.Message;
@@ -71,6 +72,33 @@ public final class PreferenceData {
     /** Reads and encodes every pair of {@code file}; pairs longer than {@code maxTokens} are refused. */
     public static List<EncodedPreference> read(Path file, ChatFormat format, int maxTokens) throws IOException {
         List<EncodedPreference> pairs = new ArrayList<>();
+        forEachObject(file, node -> {
+            List<Message> prompt = prompt(node);
+            PreferenceRating rating = PreferenceRating.parse(text(node, "rating"));
+            EncodedDialog chosen = encodeResponse(format, prompt, text(node, "chosen"));
+            EncodedDialog rejected = encodeResponse(format, prompt, text(node, "rejected"));
+            int longest = Math.max(chosen.length(), rejected.length());
+            if (longest > maxTokens) {
+                throw new IllegalArgumentException("the pair takes " + longest + " tokens, more than the sequence length "
+                        + maxTokens + " (raise --seq or shorten the pair)");
+            }
+            pairs.add(new EncodedPreference(chosen.ids(), chosen.answerMask(), rejected.ids(), rejected.answerMask(), rating));
+        });
+        if (pairs.isEmpty()) throw new IllegalArgumentException(file + ": no preference pairs");
+        return pairs;
+    }
+
+    /** What to do with one line's JSON object; an exception names the line. */
+    @FunctionalInterface
+    interface ObjectLine {
+        void accept(ObjectNode line) throws IOException;
+    }
+
+    /**
+     * Hands every non-blank line of the JSONL {@code file} to {@code each} as a JSON object; any
+     * malformed line fails the whole file with an IllegalArgumentException naming the file and line.
+     */
+    static void forEachObject(Path file, ObjectLine each) throws IOException {
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int number = 0;
@@ -80,22 +108,11 @@ public final class PreferenceData {
                 try {
                     JsonNode node = JSON.readTree(line);
                     if (node == null || !node.isObject()) throw new IllegalArgumentException("expected a JSON object");
-                    List<Message> prompt = prompt(node);
-                    PreferenceRating rating = PreferenceRating.parse(text(node, "rating"));
-                    EncodedDialog chosen = encodeResponse(format, prompt, text(node, "chosen"));
-                    EncodedDialog rejected = encodeResponse(format, prompt, text(node, "rejected"));
-                    int longest = Math.max(chosen.length(), rejected.length());
-                    if (longest > maxTokens) {
-                        throw new IllegalArgumentException("the pair takes " + longest + " tokens, more than the sequence length "
-                                + maxTokens + " (raise --seq or shorten the pair)");
-                    }
-                    pairs.add(new EncodedPreference(chosen.ids(), chosen.answerMask(), rejected.ids(), rejected.answerMask(), rating));
+                    each.accept((ObjectNode) node);
                 } catch (IOException | IllegalArgumentException e) {
                     throw new IllegalArgumentException(file + ":" + number + ": " + e.getMessage(), e);
                 }
             }
         }
-        if (pairs.isEmpty()) throw new IllegalArgumentException(file + ": no preference pairs");
-        return pairs;
     }
 }

@@ -1,17 +1,12 @@
 package io.llama2j.train.reward;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llama2j.chat.ChatFormat;
 import io.llama2j.chat.EncodedDialog;
 import io.llama2j.chat.Message;
 import io.llama2j.tensor.Parallel;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +28,6 @@ public final class RewardScoreFile {
     public static final String REJECTED_SCORE = "rejected_score";
     public static final String CHOSEN_WINS = "chosen_wins";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private RewardScoreFile() {}
 
     /** The scored lines, in file order, and how often the chosen response won among the pairs. */
@@ -45,28 +38,18 @@ public final class RewardScoreFile {
         ChatFormat format = model.chatFormat();
         List<ObjectNode> lines = new ArrayList<>();
         List<EncodedDialog[]> encoded = new ArrayList<>();
+        PreferenceData.forEachObject(data, node -> {
+            List<Message> prompt = PreferenceData.prompt(node);
+            EncodedDialog[] responses = node.has(RESPONSE)
+                    ? new EncodedDialog[] {encode(format, prompt, PreferenceData.text(node, RESPONSE), model.contextLength())}
+                    : new EncodedDialog[] {encode(format, prompt, PreferenceData.text(node, CHOSEN), model.contextLength()),
+                            encode(format, prompt, PreferenceData.text(node, REJECTED), model.contextLength())};
+            lines.add(node);
+            encoded.add(responses);
+        });
         int longest = 1;
-        try (BufferedReader in = Files.newBufferedReader(data, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = in.readLine()) != null) {
-                number++;
-                if (line.isBlank()) continue;
-                try {
-                    JsonNode node = JSON.readTree(line);
-                    if (node == null || !node.isObject()) throw new IllegalArgumentException("expected a JSON object");
-                    List<Message> prompt = PreferenceData.prompt(node);
-                    EncodedDialog[] responses = node.has(RESPONSE)
-                            ? new EncodedDialog[] {encode(format, prompt, PreferenceData.text(node, RESPONSE), model.contextLength())}
-                            : new EncodedDialog[] {encode(format, prompt, PreferenceData.text(node, CHOSEN), model.contextLength()),
-                                    encode(format, prompt, PreferenceData.text(node, REJECTED), model.contextLength())};
-                    for (EncodedDialog d : responses) longest = Math.max(longest, d.length());
-                    lines.add((ObjectNode) node);
-                    encoded.add(responses);
-                } catch (IOException | IllegalArgumentException e) {
-                    throw new IllegalArgumentException(data + ":" + number + ": " + e.getMessage(), e);
-                }
-            }
+        for (EncodedDialog[] responses : encoded) {
+            for (EncodedDialog d : responses) longest = Math.max(longest, d.length());
         }
         RewardModel scorer = new RewardModel(model.backbone(), model.head(), 1, longest, parallel);
         int pairs = 0, wins = 0;
