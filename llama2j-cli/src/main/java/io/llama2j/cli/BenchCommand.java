@@ -4,6 +4,7 @@ import io.llama2j.speed.SpeedBenchmark;
 import io.llama2j.loading.LoadedModel;
 import io.llama2j.loading.ModelLoader;
 import io.llama2j.model.Llama;
+import io.llama2j.model.WeightLayout;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
 import io.llama2j.tensor.ActivationPrecision;
@@ -62,6 +63,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Activations of Q4_0/Q8_0 products: FLOAT32 (exact) or QUANTIZED_8BIT (llama.cpp's integer path) (default: ${DEFAULT-VALUE}).")
     ActivationPrecision activations;
 
+    @Option(names = "--weights", defaultValue = "PACKED",
+            description = "PACKED (Q4_0/Q8_0 matrices copied into the kernels' layout at load) or MAPPED (read from the mapped file, no copy) (default: ${DEFAULT-VALUE}).")
+    WeightLayout weights;
+
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md (table) or json (llama-bench's fields) (default: ${DEFAULT-VALUE}).")
     String output;
 
@@ -83,9 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long loadStart = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.loadWeightsOnly(model); Parallel parallel = new Parallel(nThreads)) {
-            Llama llama = new Llama(loaded.config(), loaded.weights(), parallel).withActivationPrecision(activations);
+            Llama llama = new Llama(loaded.config(), loaded.weights(), parallel, null, weights).withActivationPrecision(activations);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
-            err.printf(Locale.ROOT, "llama2j bench: loaded %s in %.0f ms%n", model, loadMillis);
+            err.printf(Locale.ROOT, "llama2j bench: loaded %s in %.0f ms; %s%n", model, loadMillis, llama.productWeights().note());
             err.flush();
             ModelInfo info = ModelInfo.of(loaded.config(), loaded.weights());
             List<SpeedBenchmark.Result> results = SpeedBenchmark.run(llama, settings);

@@ -83,6 +83,7 @@ public final class ChatCommand implements Callable<Integer> {
              Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             int contextLength = context != null ? context : m.config().contextLength();
             Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
+            if (llama.productWeights().heapTooSmall()) spec.commandLine().getErr().println("llama2j: " + llama.productWeights().note());
             InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
             ChatSession session = new ChatSession(llama, new ChatFormat(m.tokenizer()), state, system, m.tokenizer().eosId());
             Sampler sampler = new Sampler(samplerConfig, m.config().vocabSize());

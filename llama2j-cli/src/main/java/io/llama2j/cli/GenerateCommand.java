@@ -139,6 +139,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
+            if (llama.productWeights().heapTooSmall()) err.println("llama2j: " + llama.productWeights().note());
             Generator generator = new Generator(llama);
             GenerationSettings settings = new GenerationSettings(tokens, stopTokenIds, stops, null);
             for (int run = 0; run < repeat; run++) {

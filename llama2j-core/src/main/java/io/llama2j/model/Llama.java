@@ -29,6 +29,10 @@ import io.llama2j.tensor.Parallel;
  * activations to 8 bits as llama.cpp does ({@link ActivationPrecision#QUANTIZED_8BIT}: integer
  * dot products, logits that match llama.cpp's; not the default because it measured no faster
  * than the float kernels on AVX-512, BENCHMARKS.md "Speed").
+ *
+ * <p>The products read their matrices in a {@link WeightLayout}: by default Q4_0 and Q8_0
+ * matrices are copied once, when the model is built, into the layouts their kernels read fastest
+ * ({@link ProductWeights}); {@link #weights()} stays the loaded (memory-mapped) tensors.
  */
 public final class Llama {
     private final LlamaConfig config;
@@ -43,6 +47,13 @@ public final class Llama {
     private final LoraAdapter lora;
     /** What the matrix products do with their activations. */
     private final ActivationPrecision precision;
+    /** The matrices in the layout the products read (packed copies, or the loaded weights). */
+    private final ProductWeights products;
+    /**
+     * The weights the forward pass multiplies by: the packed ones, except with 8-bit activations,
+     * whose integer kernels read the file's Q4_0/Q8_0 blocks.
+     */
+    private final LlamaWeights multiplied;
 
     /** A model that runs its loops on the shared thread pool. */
     public Llama(LlamaConfig config, LlamaWeights weights) {
@@ -55,13 +66,29 @@ public final class Llama {
 
     /** A model whose projections carry {@code lora} (null: none). */
     public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora) {
-        this(config, weights, parallel, lora, ActivationPrecision.FLOAT32);
+        this(config, weights, parallel, lora, WeightLayout.PACKED);
     }
 
-    private Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, ActivationPrecision precision) {
-        this.precision = precision;
+    /**
+     * A model whose projections carry {@code lora} (null: none), with its matrices in
+     * {@code layout} (packing copies the Q4_0/Q8_0 ones now, on {@code parallel}'s threads).
+     */
+    public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, WeightLayout layout) {
+        this(config, checked(config, weights, lora), parallel, lora, ActivationPrecision.FLOAT32,
+                ProductWeights.of(config, weights, layout, parallel));
+    }
+
+    private static LlamaWeights checked(LlamaConfig config, LlamaWeights weights, LoraAdapter lora) {
         weights.validate(config, "model");
         if (lora != null) lora.validate(config, "LoRA adapter");
+        return weights;
+    }
+
+    private Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, ActivationPrecision precision,
+                  ProductWeights products) {
+        this.precision = precision;
+        this.products = products;
+        this.multiplied = precision == ActivationPrecision.QUANTIZED_8BIT ? weights : products.weights();
         this.lora = lora;
         this.config = config;
         this.weights = weights;
@@ -86,12 +113,16 @@ public final class Llama {
 
     /** The same model (same weights, pool and adapter) with its products done at {@code precision}. */
     public Llama withActivationPrecision(ActivationPrecision precision) {
-        return precision == this.precision ? this : new Llama(config, weights, parallel, lora, precision);
+        return precision == this.precision ? this : new Llama(config, weights, parallel, lora, precision, products);
     }
 
     public ActivationPrecision activationPrecision() { return precision; }
 
+    /** The weights as loaded (memory-mapped tensors for GGUF files), whatever layout the products read. */
     public LlamaWeights weights() { return weights; }
+
+    /** The matrices the products read, their layout, and a line saying what packing did. */
+    public ProductWeights productWeights() { return products; }
 
     /** The LoRA adapter applied beside the projections, or null. */
     public LoraAdapter lora() { return lora; }
@@ -139,7 +170,7 @@ public final class Llama {
             // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
             for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
                 RmsNorm.apply(a.xb, 0, a.x, t * dim, outputNorm, config.rmsNormEps());
-                MatMul.matVec(parallel, precision, weights.output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
+                MatMul.matVec(parallel, precision, multiplied.output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
                 if (allLogits != null) allLogits[start + t] = s.logits.clone();
             }
             s.advance(count);
@@ -209,7 +240,7 @@ public final class Llama {
         layers(a, tokens, 0, count);
         // logits (B, vocab) = RmsNorm(x) Woutᵀ: the classifier is read once for all rows too
         for (int b = 0; b < count; b++) RmsNorm.apply(a.xb, b * dim, a.x, b * dim, outputNorm, config.rmsNormEps());
-        MatMul.matMul(parallel, precision, weights.output(), a.xb, batch.logits, count, vocab, dim);
+        MatMul.matMul(parallel, precision, multiplied.output(), a.xb, batch.logits, count, vocab, dim);
         for (int b = 0; b < count; b++) {
             InferenceState s = sequences[b];
             System.arraycopy(batch.logits, b * vocab, s.logits, 0, vocab);
@@ -232,7 +263,7 @@ public final class Llama {
      */
     private void layers(Activations a, int[] tokens, int start, int count) {
         LlamaConfig c = config;
-        LlamaWeights w = weights;
+        LlamaWeights w = multiplied;
         int dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
 
         // x (count, dim) = token embeddings

@@ -30,6 +30,21 @@ final class KernelFingerprint {
             for (float v : batch) out.append(' ').append(Integer.toHexString(Float.floatToRawIntBits(v)));
             out.append('\n');
         }
+        // the packed copies' kernels (on 16-lane machines, where the model uses them)
+        if (Vectors.ENABLED && Vectors.L == 16) {
+            for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q8_0}) {
+                Random random = new Random(17 + type.id());
+                int cols = 128 * 5;
+                FloatTensor w = PackedTensorsTest.pack(RandomTensors.of(type, (long) ROWS * cols, random), cols);
+                float[] x = new float[cols];
+                for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+                float[] values = new float[cols];
+                w.dequantize(cols, values, 0, cols);
+                out.append("packed ").append(type).append(':');
+                for (int r = 0; r < ROWS; r++) out.append(' ').append(Integer.toHexString(Float.floatToRawIntBits(w.dot((long) r * cols, x, 0, cols))));
+                out.append(" | dequantized ").append(java.util.Arrays.hashCode(values)).append('\n');
+            }
+        }
         float[] a = new float[1000], b = new float[1000];
         Random random = new Random(3);
         for (int i = 0; i < a.length; i++) { a[i] = (float) random.nextGaussian(); b[i] = (float) random.nextGaussian(); }

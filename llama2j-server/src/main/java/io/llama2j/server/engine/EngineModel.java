@@ -79,6 +79,9 @@ public final class EngineModel implements ServedModel, AutoCloseable {
         io.llama2j.lora.LoraAdapter lora = loraOrNull == null ? null
                 : io.llama2j.lora.PeftAdapterFiles.read(loraOrNull, loaded.config());
         Llama llama = new Llama(loaded.config(), loaded.weights(), io.llama2j.tensor.Parallel.shared(), lora);
+        if (llama.productWeights().heapTooSmall()) {
+            org.slf4j.LoggerFactory.getLogger("llama2j.server").warn(llama.productWeights().note());
+        }
         EngineModel served = new EngineModel(id != null ? id : defaultId(model), llama, tokenizer,
                 contextLength != null ? contextLength : loaded.config().contextLength(), loaded.stopTokenIds());
         served.weightsOwner = loaded;
