@@ -6,6 +6,10 @@ import io.llama2j.tensor.FloatTensors;
 import io.llama2j.tensor.GgmlType;
 import io.llama2j.tensor.MatMul;
 import io.llama2j.tensor.Parallel;
+import io.llama2j.tensor.Q4_0PackedTensor;
+import io.llama2j.tensor.Q4_0Tensor;
+import io.llama2j.tensor.Q8_0PackedTensor;
+import io.llama2j.tensor.Q8_0Tensor;
 import io.llama2j.tensor.Quantizer;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -37,8 +41,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code dot}: one {@link FloatTensor#dot} per row (the scalar-row reference kernel);</li>
  *   <li>{@code matVec}: {@link MatMul#matVec} with float32 activations (the exact path);</li>
- *   <li>{@code matVec8}: {@link MatMul#matVec} with 8-bit activations (what generation runs by
- *       default: Q4_0 and Q8_0 quantize x once and multiply integers; other types as matVec);</li>
+ *   <li>{@code matVec8}: {@link MatMul#matVec} with 8-bit activations (Q4_0 and Q8_0 quantize x
+ *       once and multiply integers; other types as matVec);</li>
  *   <li>{@code matMul}: {@link MatMul#matMul} of a batch of {@link #BATCH} tokens (prompt
  *       processing: the register-blocked GEMM).</li>
  * </ul>
@@ -47,13 +51,18 @@ import java.util.concurrent.TimeUnit;
  * ({@code flops}, 2 per multiply-add) (AuxCounters are rates only in this mode), to set next to the machine's
  * peaks in /work/shared/docs/PEERS.md (one core: about 114 GFLOP/s fp32 FMA, about 23 GB/s).
  *
+ * <p>Types {@code Q4_0-packed} and {@code Q8_0-packed} are the same matrices copied into the
+ * layouts generation reads by default ({@link Q4_0PackedTensor}, {@link Q8_0PackedTensor}, on the
+ * heap with transparent huge pages as the launcher asks); the others are read from native memory
+ * in the file's layout, as from a memory-mapped file.
+ *
  * <p>Run: {@code java -jar llama2j-bench/target/benchmarks.jar KernelBenchmark}
  * (add {@code -p type=Q4_0} for one type).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseTransparentHugePages"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class KernelBenchmark {
@@ -63,7 +72,7 @@ public class KernelBenchmark {
     /** Tokens of the matMul benchmark (the default prompt batch). */
     static final int BATCH = 64;
 
-    @Param({"Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
+    @Param({"Q4_0", "Q4_0-packed", "Q8_0", "Q8_0-packed", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
     public String type;
 
     private FloatTensor weights;
@@ -75,7 +84,8 @@ public class KernelBenchmark {
 
     @Setup
     public void setUp() {
-        GgmlType t = GgmlType.valueOf(type);
+        boolean packed = type.endsWith("-packed");
+        GgmlType t = GgmlType.valueOf(type.replace("-packed", ""));
         long n = (long) ROWS * COLS;
         arena = Arena.ofShared();
         MemorySegment data = arena.allocate(t.byteSize(n), 64);
@@ -83,6 +93,11 @@ public class KernelBenchmark {
         fill(t, data, n, random);
         weights = FloatTensors.of(t, data, n);
         weightBytes = t.byteSize(n);
+        if (packed) {
+            try (Parallel two = new Parallel(2)) {
+                weights = weights instanceof Q4_0Tensor q4 ? Q4_0PackedTensor.pack(q4, COLS, two) : Q8_0PackedTensor.pack((Q8_0Tensor) weights, COLS, two);
+            }
+        }
         x = new float[BATCH * COLS];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         out = new float[BATCH * ROWS];
