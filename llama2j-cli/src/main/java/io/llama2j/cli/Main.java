@@ -49,6 +49,7 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new UserErrorHandler());
+        cl.setCaseInsensitiveEnumValuesAllowed(true); // --weights mapped, --activations float32, ...
         // A bad option is one line naming the command, not the whole usage text
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine failed = ex.getCommandLine();

@@ -54,6 +54,19 @@ class BenchCommandTest {
         assertThat(CliRun.of("bench", "-m", model(), "-p", "0", "-n", "0").err()).contains("nothing to measure");
         assertThat(CliRun.of("bench", "-m", model(), "-r", "0").exitCode()).isEqualTo(2);
         assertThat(CliRun.of("bench", "-m", model(), "--activations", "INT4").exitCode()).isEqualTo(2);
+        CliRun badLayout = CliRun.of("bench", "-m", model(), "--weights", "copied");
+        assertThat(badLayout.exitCode()).isEqualTo(2);
+        assertThat(badLayout.err()).contains("--weights", "PACKED", "MAPPED");
+    }
+
+    @Test
+    void theWeightLayoutIsChosenInAnyCaseAndReported() {
+        CliRun mapped = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--weights", "mapped");
+        assertThat(mapped.exitCode()).as(mapped.err()).isZero();
+        assertThat(mapped.err()).contains("weights read as loaded (mapped)");
+        CliRun packed = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--weights", "Packed");
+        assertThat(packed.exitCode()).as(packed.err()).isZero();
+        assertThat(packed.err()).contains("no Q4_0/Q8_0 matrix"); // a float32 model has nothing to pack
     }
 
     @Test
