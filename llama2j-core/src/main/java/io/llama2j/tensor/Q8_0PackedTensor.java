@@ -19,8 +19,8 @@ import static io.llama2j.tensor.Vectors.L;
  * converts a scale per block and reads values at addresses that drift across cache lines; and a
  * memory-mapped file gets 4 KB pages. Here the values of 2 blocks fill one cache line, the scale
  * is a plain float, and the heap gets 2 MB pages from the launcher's
- * {@code -XX:+UseTransparentHugePages}: generation on the 7B shape ran 1.3-1.4× faster
- * (BENCHMARKS.md, "Speed").
+ * {@code -XX:+UseTransparentHugePages}: generation on the 7B shape ran 2.2× faster than from
+ * the mapped file (3.68 against 1.71 tokens/s, BENCHMARKS.md "Speed").
  *
  * <p>Only for 16-lane (AVX-512) vectors and rows of whole blocks: {@link #canPack}.
  */
