@@ -34,6 +34,16 @@ public abstract class FloatTensor {
      */
     public abstract float dot(long offset, float[] x, int xOffset, int n);
 
+    /**
+     * Σ getFloat(offset + i) · x[xOffset + i], element by element: the slow path of layouts whose
+     * fast kernel needs whole groups (a range that starts or ends inside one).
+     */
+    protected final float dotByElements(long offset, float[] x, int xOffset, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) sum += getFloat(offset + i) * x[xOffset + i];
+        return sum;
+    }
+
     /** Writes elements [offset, offset + n) as floats into {@code out} from {@code outOffset}. */
     public void dequantize(long offset, float[] out, int outOffset, int n) {
         for (int i = 0; i < n; i++) {

@@ -145,13 +145,6 @@ public final class Q4_0PackedTensor extends FloatTensor {
         return Vectors.sum(even.add(odd));
     }
 
-    /** The slow path for a range that does not start and end on a group: element by element. */
-    private float dotByElements(long offset, float[] x, int xOffset, int n) {
-        float sum = 0f;
-        for (int i = 0; i < n; i++) sum += getFloat(offset + i) * x[xOffset + i];
-        return sum;
-    }
-
     /**
      * Values [offset, offset + n) as floats, bit-identical to {@link Q4_0Tensor#dequantize}
      * ((nibble − 8) · d in both); whole blocks are looked up 16 at a time.

@@ -100,13 +100,6 @@ public final class Q8_0PackedTensor extends FloatTensor {
         return Vectors.sum(even.add(odd));
     }
 
-    /** The slow path for a range that does not start and end on a block: element by element. */
-    private float dotByElements(long offset, float[] x, int xOffset, int n) {
-        float sum = 0f;
-        for (int i = 0; i < n; i++) sum += getFloat(offset + i) * x[xOffset + i];
-        return sum;
-    }
-
     /** Values [offset, offset + n) as floats, bit-identical to {@link Q8_0Tensor#dequantize} (q · d in both). */
     @Override public void dequantize(long offset, float[] out, int outOffset, int n) {
         int o = outOffset;
