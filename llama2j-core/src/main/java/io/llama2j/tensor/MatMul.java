@@ -23,6 +23,12 @@ public final class MatMul {
      */
     public static final int CHUNKS_PER_THREAD = 4;
 
+    /**
+     * Fewest multiply-adds in a chunk: below that, taking a chunk and waking a thread cost more
+     * than the rows save (a 256 x 256 matrix stays on the calling thread).
+     */
+    private static final int MIN_CHUNK_WORK = 1 << 16;
+
     /** Fewest rows in a chunk: 16 floats of output fill a 64-byte cache line (no false sharing). */
     private static final int MIN_CHUNK_ROWS = 16;
 
@@ -43,7 +49,8 @@ public final class MatMul {
      */
     public static void matVec(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, int xOffset,
                               float[] out, int outOffset, int rows, int cols) {
-        int chunkRows = Math.max(Math.max(MIN_CHUNK_ROWS, ceilDiv(rows, parallel.threads() * CHUNKS_PER_THREAD)), MIN_PARALLEL_WORK / cols);
+        int chunkRows = Math.max(Math.max(MIN_CHUNK_ROWS, ceilDiv(rows, parallel.threads() * CHUNKS_PER_THREAD)),
+                Math.max(MIN_PARALLEL_WORK, MIN_CHUNK_WORK) / cols);
         // one dot per row, called from here, one loop per kernel: the kernels are tuned for being
         // compiled on their own (measured: routing through another virtual method layer made C2
         // inline them into a unit too large to keep their vectors in registers, 3x slower)

@@ -121,7 +121,12 @@ public final class Parallel implements AutoCloseable {
             this.failure = null;
             this.caller = Thread.currentThread();
             pending.set(threads - 1);
-            generation = nextGeneration(false); // publishes the fields above
+            long next = nextGeneration(false);
+            // A worker still taking chunks of the previous forChunks call must find no chunk left:
+            // without a new tag, its stale claim could take chunk k < this call's chunkCount and
+            // run this call's chunk k a second time (ParallelTest, with 3 threads).
+            claims.set(callTag(next) << 32);
+            generation = next; // publishes the fields above
             for (Thread w : workers) LockSupport.unpark(w);
             runChunk(0);
             awaitWorkers();
