@@ -49,7 +49,7 @@ public final class MatMul {
      */
     public static void matVec(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, int xOffset,
                               float[] out, int outOffset, int rows, int cols) {
-        int chunkRows = Math.max(Math.max(MIN_CHUNK_ROWS, ceilDiv(rows, parallel.threads() * CHUNKS_PER_THREAD)),
+        int chunkRows = Math.max(Math.max(MIN_CHUNK_ROWS, Math.ceilDiv(rows, parallel.threads() * CHUNKS_PER_THREAD)),
                 Math.max(MIN_PARALLEL_WORK, MIN_CHUNK_WORK) / cols);
         // one dot per row, called from here, one loop per kernel: the kernels are tuned for being
         // compiled on their own (measured: routing through another virtual method layer made C2
@@ -73,10 +73,6 @@ public final class MatMul {
                 out[outOffset + r] = w.dot((long) r * cols, x, xOffset, cols);
             }
         });
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 
     /**

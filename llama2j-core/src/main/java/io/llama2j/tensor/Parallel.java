@@ -114,20 +114,8 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            this.body = body;
-            this.rangeStart = 0;
-            this.rangeEnd = n;
-            this.chunkCount = chunks;
-            this.failure = null;
-            this.caller = Thread.currentThread();
             pending.set(threads - 1);
-            long next = nextGeneration(false);
-            // A worker still taking chunks of the previous forChunks call must find no chunk left:
-            // without a new tag, its stale claim could take chunk k < this call's chunkCount and
-            // run this call's chunk k a second time (ParallelTest, with 3 threads).
-            claims.set(callTag(next) << 32);
-            generation = next; // publishes the fields above
-            for (Thread w : workers) LockSupport.unpark(w);
+            publish(body, n, chunks, false);
             runChunk(0);
             awaitWorkers();
             this.body = null;
@@ -152,17 +140,8 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            this.body = body;
-            this.rangeStart = 0;
-            this.rangeEnd = n;
-            this.chunkCount = chunks;
-            this.failure = null;
-            this.caller = Thread.currentThread();
             completed.set(0);
-            long next = nextGeneration(true);
-            claims.set(callTag(next) << 32);
-            generation = next; // publishes the fields above
-            for (Thread w : workers) LockSupport.unpark(w);
+            long next = publish(body, n, chunks, true);
             runClaimedChunks(next);
             awaitChunks(chunks);
             this.body = null;
@@ -170,6 +149,27 @@ public final class Parallel implements AutoCloseable {
         } finally {
             callLock.unlock();
         }
+    }
+
+    /**
+     * Starts a call (under callLock): sets its fields, gives the chunk counter the call's tag and
+     * publishes both with a new generation, then wakes the workers. Every call retags the counter,
+     * forRange's too: a worker still taking chunks of the previous forChunks call must find none,
+     * or its stale claim could take chunk k below this call's chunkCount and run this call's chunk
+     * k a second time (ParallelTest, with 3 threads). Returns the new generation.
+     */
+    private long publish(RangeBody body, int n, int chunks, boolean chunked) {
+        this.body = body;
+        this.rangeStart = 0;
+        this.rangeEnd = n;
+        this.chunkCount = chunks;
+        this.failure = null;
+        this.caller = Thread.currentThread();
+        long next = nextGeneration(chunked);
+        claims.set(callTag(next) << 32);
+        generation = next; // publishes the fields above
+        for (Thread w : workers) LockSupport.unpark(w);
+        return next;
     }
 
     /** Rethrows, in the caller, the first exception a chunk of the finished loop threw. */
