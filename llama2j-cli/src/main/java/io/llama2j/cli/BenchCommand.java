@@ -50,6 +50,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "Tokens of the tg test, 0 for none (default: ${DEFAULT-VALUE}).")
     int generatedTokens;
 
+    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512",
+            description = "Prompt tokens per forward pass, as llama-bench's micro-batch (default: ${DEFAULT-VALUE}).")
+    int promptBatch;
+
     @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
     Integer threads;
 
@@ -79,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, found " + threads);
         SpeedBenchmark.Settings settings;
         try {
-            settings = new SpeedBenchmark.Settings(promptTokens, generatedTokens, repetitions, warmups, SpeedBenchmark.Settings.DEFAULT.seed());
+            settings = new SpeedBenchmark.Settings(promptTokens, generatedTokens, promptBatch, repetitions, warmups, SpeedBenchmark.Settings.DEFAULT.seed());
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -95,7 +99,7 @@ public final class BenchCommand implements Callable<Integer> {
             ModelInfo info = ModelInfo.of(loaded.config(), loaded.weights());
             List<SpeedBenchmark.Result> results = SpeedBenchmark.run(llama, settings);
             if (output.equals("json")) {
-                out.println(json(info, nThreads, loadMillis, results));
+                out.println(json(info, nThreads, settings.promptBatch(), loadMillis, results));
             } else {
                 out.print(table(info, nThreads, results));
                 out.printf(Locale.ROOT, "%nload time: %.0f ms%n", loadMillis);
@@ -191,7 +195,7 @@ public final class BenchCommand implements Callable<Integer> {
         sb.append('\n');
     }
 
-    static String json(ModelInfo info, int threads, double loadMillis, List<SpeedBenchmark.Result> results) {
+    static String json(ModelInfo info, int threads, int promptBatch, double loadMillis, List<SpeedBenchmark.Result> results) {
         StringBuilder sb = new StringBuilder("[\n");
         for (int i = 0; i < results.size(); i++) {
             SpeedBenchmark.Result r = results.get(i);
@@ -200,6 +204,7 @@ public final class BenchCommand implements Callable<Integer> {
             field(sb, "model_size", Long.toString(info.bytes()));
             field(sb, "model_n_params", Long.toString(info.parameters()));
             field(sb, "backends", quote(BACKEND));
+            field(sb, "n_ubatch", Integer.toString(promptBatch));
             field(sb, "n_threads", Integer.toString(threads));
             field(sb, "n_prompt", Integer.toString(r.nPrompt()));
             field(sb, "n_gen", Integer.toString(r.nGen()));

@@ -16,7 +16,7 @@ class BenchCommandTest {
 
     @Test
     void jsonHasOneObjectPerTestWithLlamaBenchFieldNames() throws Exception {
-        CliRun run = CliRun.of("bench", "-m", model(), "-p", "16", "-n", "8", "-r", "3", "-t", "1", "-o", "json");
+        CliRun run = CliRun.of("bench", "-m", model(), "-p", "16", "-n", "8", "-ub", "5", "-r", "3", "-t", "1", "-o", "json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode tests = new ObjectMapper().readTree(run.out());
         assertThat(tests).hasSize(2);
@@ -27,6 +27,7 @@ class BenchCommandTest {
         assertThat(tg.get("n_gen").asInt()).isEqualTo(8);
         for (JsonNode t : tests) {
             assertThat(t.get("n_threads").asInt()).isEqualTo(1);
+            assertThat(t.get("n_ubatch").asInt()).isEqualTo(5);
             assertThat(t.get("avg_ts").asDouble()).isPositive();
             assertThat(t.get("stddev_ts").asDouble()).isNotNegative();
             assertThat(t.get("samples_ts")).hasSize(3);
@@ -53,6 +54,9 @@ class BenchCommandTest {
         assertThat(CliRun.of("bench", "-m", model(), "-o", "csv").err()).contains("-o must be md or json");
         assertThat(CliRun.of("bench", "-m", model(), "-p", "0", "-n", "0").err()).contains("nothing to measure");
         assertThat(CliRun.of("bench", "-m", model(), "-r", "0").exitCode()).isEqualTo(2);
+        CliRun badBatch = CliRun.of("bench", "-m", model(), "-ub", "0");
+        assertThat(badBatch.exitCode()).isEqualTo(2);
+        assertThat(badBatch.err()).contains("prompt batch must be at least 1, found 0");
         assertThat(CliRun.of("bench", "-m", model(), "--activations", "INT4").exitCode()).isEqualTo(2);
         CliRun badLayout = CliRun.of("bench", "-m", model(), "--weights", "copied");
         assertThat(badLayout.exitCode()).isEqualTo(2);

@@ -166,7 +166,7 @@ public final class Llama {
         for (int start = 0; start < tokens.length; start += s.batchCapacity) {
             int count = Math.min(s.batchCapacity, tokens.length - start);
             a.assignConsecutive(s, s.position(), count);
-            layers(a, tokens, start, count);
+            layers(a, tokens, start, count, false);
             // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
             for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
                 RmsNorm.apply(a.xb, 0, a.x, t * dim, outputNorm, config.rmsNormEps());
@@ -183,11 +183,11 @@ public final class Llama {
      * {@code sequences[b].logits()} holds that sequence's next-token logits and its position has
      * advanced by one, exactly as {@link #forward(InferenceState, int...)} with that one token
      * would leave it. Every weight matrix is read once for all the sequences (one matrix-matrix
-     * product over the B tokens, {@link MatMul#matMul}); attention runs per sequence on its own
+     * product over the B tokens, {@link MatMul#matMulPerToken}); attention runs per sequence on its own
      * KV cache. The sequences may be at different positions and have different cache lengths.
      *
      * <p>Numerics: with one sequence the step is {@code forward}'s single-token pass. With more,
-     * the products go through the batched kernel ({@link MatMul#matMul}), which computes each
+     * the products go through the batched kernel ({@link MatMul#matMulPerToken}), which computes each
      * token's outputs alone, so a sequence's logits do not depend on which others share the
      * step; it sums in the order of a float32 weight's dot product (float32 models give
      * bit-identical logits to {@code forward}) and differs from a quantized type's fused dot
@@ -237,10 +237,10 @@ public final class Llama {
             a.rowSequence[b] = sequences[b];
             a.rowPosition[b] = sequences[b].position();
         }
-        layers(a, tokens, 0, count);
+        layers(a, tokens, 0, count, true);
         // logits (B, vocab) = RmsNorm(x) Woutᵀ: the classifier is read once for all rows too
         for (int b = 0; b < count; b++) RmsNorm.apply(a.xb, b * dim, a.x, b * dim, outputNorm, config.rmsNormEps());
-        MatMul.matMul(parallel, precision, multiplied.output(), a.xb, batch.logits, count, vocab, dim);
+        MatMul.matMulPerToken(parallel, precision, multiplied.output(), a.xb, batch.logits, count, vocab, dim);
         for (int b = 0; b < count; b++) {
             InferenceState s = sequences[b];
             System.arraycopy(batch.logits, b * vocab, s.logits, 0, vocab);
@@ -248,6 +248,15 @@ public final class Llama {
             s.advance(1);
         }
         a.clearRows(count);
+    }
+
+    /**
+     * out (count, rows) = in (count, cols) Wᵀ: for a prompt the fastest batched product, for a
+     * decoding step the one that gives each sequence exactly its own single-token result.
+     */
+    private void product(boolean perToken, FloatTensor w, float[] in, float[] out, int count, int rows, int cols) {
+        if (perToken) MatMul.matMulPerToken(parallel, precision, w, in, out, count, rows, cols);
+        else MatMul.matMul(parallel, precision, w, in, out, count, rows, cols);
     }
 
     private void checkToken(int token) {
@@ -258,10 +267,11 @@ public final class Llama {
 
     /**
      * The transformer layers on rows [0, count) holding tokens[start, start + count): each row at
-     * its own sequence and position (a.rowSequence, a.rowPosition). Leaves the final residual
+     * its own sequence and position (a.rowSequence, a.rowPosition); {@code perToken} for a
+     * decoding step ({@link #product}). Leaves the final residual
      * stream in a.x.
      */
-    private void layers(Activations a, int[] tokens, int start, int count) {
+    private void layers(Activations a, int[] tokens, int start, int count, boolean perToken) {
         LlamaConfig c = config;
         LlamaWeights w = multiplied;
         int dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
@@ -274,9 +284,9 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, precision, w.wq()[l], a.xb, a.q, count, dim, dim); lora(LoraTarget.Q, l, a.xb, a.q, count);
-            MatMul.matMul(parallel, precision, w.wk()[l], a.xb, a.k, count, kvDim, dim); lora(LoraTarget.K, l, a.xb, a.k, count);
-            MatMul.matMul(parallel, precision, w.wv()[l], a.xb, a.v, count, kvDim, dim); lora(LoraTarget.V, l, a.xb, a.v, count);
+            product(perToken, w.wq()[l], a.xb, a.q, count, dim, dim); lora(LoraTarget.Q, l, a.xb, a.q, count);
+            product(perToken, w.wk()[l], a.xb, a.k, count, kvDim, dim); lora(LoraTarget.K, l, a.xb, a.k, count);
+            product(perToken, w.wv()[l], a.xb, a.v, count, kvDim, dim); lora(LoraTarget.V, l, a.xb, a.v, count);
 
             // RoPE on queries and keys, then keys and values into each row's cache at its position
             for (int t = 0; t < count; t++) {
@@ -291,18 +301,18 @@ public final class Llama {
 
             // xb2 = causal multi-head attention; x += Wo xb2
             Attention.apply(parallel, c, a, l, count);
-            MatMul.matMul(parallel, precision, w.wo()[l], a.xb2, a.xb, count, dim, dim); lora(LoraTarget.O, l, a.xb2, a.xb, count);
+            product(perToken, w.wo()[l], a.xb2, a.xb, count, dim, dim); lora(LoraTarget.O, l, a.xb2, a.xb, count);
             FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            MatMul.matMul(parallel, precision, w.w1()[l], a.xb, a.hb, count, hidden, dim); lora(LoraTarget.GATE, l, a.xb, a.hb, count);
-            MatMul.matMul(parallel, precision, w.w3()[l], a.xb, a.hb2, count, hidden, dim); lora(LoraTarget.UP, l, a.xb, a.hb2, count);
+            product(perToken, w.w1()[l], a.xb, a.hb, count, hidden, dim); lora(LoraTarget.GATE, l, a.xb, a.hb, count);
+            product(perToken, w.w3()[l], a.xb, a.hb2, count, hidden, dim); lora(LoraTarget.UP, l, a.xb, a.hb2, count);
             for (int i = 0; i < count * hidden; i++) {
                 float gate = a.hb[i];
                 a.hb[i] = gate / (1f + (float) Math.exp(-gate)) * a.hb2[i]; // silu(gate) * up
             }
-            MatMul.matMul(parallel, precision, w.w2()[l], a.hb, a.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, a.hb, a.xb, count);
+            product(perToken, w.w2()[l], a.hb, a.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, a.hb, a.xb, count);
             FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
         }
     }

@@ -19,19 +19,22 @@ public final class SpeedBenchmark {
     /**
      * @param promptTokens    tokens of the pp test (0: no pp test)
      * @param generatedTokens tokens of the tg test (0: no tg test)
+     * @param promptBatch     prompt tokens per forward pass (llama-bench's n_ubatch): each weight matrix is
+     *                        read once per batch
      * @param repetitions     measured runs of each test
      * @param warmups         unmeasured runs before them (the JIT compiles the kernels during these)
      * @param seed            seed of the random token ids
      */
-    public record Settings(int promptTokens, int generatedTokens, int repetitions, int warmups, long seed) {
-        /** llama-bench's defaults: pp512, tg128, 5 repetitions; one warm-up run as llama-bench does. */
-        public static final Settings DEFAULT = new Settings(512, 128, 5, 1, 1234);
+    public record Settings(int promptTokens, int generatedTokens, int promptBatch, int repetitions, int warmups, long seed) {
+        /** llama-bench's defaults: pp512, tg128, micro-batches of 512, 5 repetitions; one warm-up run as llama-bench does. */
+        public static final Settings DEFAULT = new Settings(512, 128, 512, 5, 1, 1234);
 
         public Settings {
             if (promptTokens < 0 || generatedTokens < 0) {
                 throw new IllegalArgumentException("token counts must be >= 0, found pp " + promptTokens + " and tg " + generatedTokens);
             }
             if (promptTokens == 0 && generatedTokens == 0) throw new IllegalArgumentException("nothing to measure: pp and tg are both 0");
+            if (promptBatch < 1) throw new IllegalArgumentException("prompt batch must be at least 1, found " + promptBatch);
             if (repetitions < 1) throw new IllegalArgumentException("repetitions must be at least 1, found " + repetitions);
             if (warmups < 0) throw new IllegalArgumentException("warm-up runs must be >= 0, found " + warmups);
         }
@@ -83,7 +86,7 @@ public final class SpeedBenchmark {
             throw new IllegalArgumentException("the tests need " + settings.contextLength() + " positions, the model's context is "
                     + model.config().contextLength());
         }
-        InferenceState state = new InferenceState(model.config(), context, InferenceState.DEFAULT_PROMPT_BATCH);
+        InferenceState state = new InferenceState(model.config(), context, Math.max(1, Math.min(settings.promptBatch(), settings.promptTokens())));
         int[] tokens = new SplittableRandom(settings.seed()).ints(context, 0, model.config().vocabSize()).toArray();
         List<Result> results = new ArrayList<>();
         if (settings.promptTokens() > 0) {

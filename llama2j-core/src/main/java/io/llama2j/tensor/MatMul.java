@@ -76,10 +76,16 @@ public final class MatMul {
     }
 
     /**
-     * The product for a batch of tokens: out[t, r] = Σ_c W[r, c] · x[t, c] for t in [0, tokens),
-     * with x [tokens, cols] and out [tokens, rows] row-major. One token is a {@link #matVec};
-     * more go through the register-blocked {@link Gemm}, which dequantizes each weight row once
-     * per batch (results equal matVec's up to float32 rounding).
+     * Tokens below which a prompt's product stays on {@link BatchedDot}: the blocked {@link Gemm}
+     * computes 8 tokens per register tile and pads a smaller batch with zero rows.
+     */
+    static final int GEMM_MIN_TOKENS = 16;
+
+    /**
+     * The product for a batch of a prompt's tokens: out[t, r] = Σ_c W[r, c] · x[t, c] for t in
+     * [0, tokens), with x [tokens, cols] and out [tokens, rows] row-major. One token is a
+     * {@link #matVec}; a batch goes through the blocked {@link Gemm#multiplyByWeights}, which
+     * dequantizes each weight once per batch (results equal matVec's up to float32 rounding).
      */
     public static void matMul(Parallel parallel, FloatTensor w, float[] x, float[] out,
                               int tokens, int rows, int cols) {
@@ -93,19 +99,35 @@ public final class MatMul {
      */
     public static void matMul(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, float[] out,
                               int tokens, int rows, int cols) {
+        product(parallel, precision, w, x, out, tokens, rows, cols, false);
+    }
+
+    /**
+     * The product for the tokens of a decoding step over several sequences, each token's outputs
+     * exactly what {@link #matVec} gives it alone for float32 weights (and within float32
+     * rounding of it for quantized ones), so that batching never changes a sequence's result:
+     * {@link BatchedDot}.
+     */
+    public static void matMulPerToken(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, float[] out,
+                                      int tokens, int rows, int cols) {
+        product(parallel, precision, w, x, out, tokens, rows, cols, true);
+    }
+
+    private static void product(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, float[] out,
+                                int tokens, int rows, int cols, boolean perToken) {
         if (tokens == 1) {
             matVec(parallel, precision, w, x, 0, out, 0, rows, cols);
             return;
         }
+        float[] in = x;
         if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.hasKernelFor(w) && cols % Q8Activations.BLOCK == 0) {
             float[][] holder = QUANTIZED_BATCH.get();
             if (holder[0].length < tokens * cols) holder[0] = new float[tokens * cols];
-            float[] rounded = holder[0];
+            in = holder[0];
             Q8Activations scratch = QUANTIZED_X.get();
-            for (int t = 0; t < tokens; t++) Q8Activations.roundTrip(x, t * cols, cols, scratch, rounded, t * cols);
-            Gemm.multiply(parallel, w, rounded, out, tokens, rows, cols);
-            return;
+            for (int t = 0; t < tokens; t++) Q8Activations.roundTrip(x, t * cols, cols, scratch, in, t * cols);
         }
-        Gemm.multiply(parallel, w, x, out, tokens, rows, cols);
+        if (perToken || tokens < GEMM_MIN_TOKENS) BatchedDot.multiply(parallel, w, in, out, tokens, rows, cols);
+        else Gemm.multiplyByWeights(parallel, in, w, out, tokens, rows, cols);
     }
 }

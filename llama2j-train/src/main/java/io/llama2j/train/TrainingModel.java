@@ -4,7 +4,7 @@ import io.llama2j.model.LlamaConfig;
 import io.llama2j.tensor.Parallel;
 import io.llama2j.train.kernels.AttentionOps;
 import io.llama2j.train.kernels.CrossEntropyOps;
-import io.llama2j.train.kernels.Gemm;
+import io.llama2j.tensor.Gemm;
 import io.llama2j.train.kernels.QuantizedMatrixOps;
 import io.llama2j.train.kernels.RmsNormOps;
 import io.llama2j.train.kernels.RopeOps;

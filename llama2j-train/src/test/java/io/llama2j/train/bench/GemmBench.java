@@ -1,7 +1,7 @@
 package io.llama2j.train.bench;
 
 import io.llama2j.tensor.Parallel;
-import io.llama2j.train.kernels.Gemm;
+import io.llama2j.tensor.Gemm;
 import jdk.incubator.vector.FloatVector;
 
 /**

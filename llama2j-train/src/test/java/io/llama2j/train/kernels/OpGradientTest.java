@@ -1,5 +1,6 @@
 package io.llama2j.train.kernels;
 
+import io.llama2j.tensor.Gemm;
 import io.llama2j.tensor.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
-package io.llama2j.train.kernels;
+package io.llama2j.tensor;
 
-import io.llama2j.tensor.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -87,5 +86,46 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    /** W [rows, cols] of random values stored as {@code type}, read through a heap segment. */
+    private FloatTensor weights(GgmlType type, int rows, int cols) {
+        byte[] bytes = Quantizer.quantize(type, gaussian(rows * cols));
+        return FloatTensors.of(type, java.lang.foreign.MemorySegment.ofArray(bytes), (long) rows * cols);
+    }
+
+    @Test
+    void productWithAQuantizedWeightMatrixMatchesItsDequantizedValuesAndLeavesNoTokenDependentOnAnother() {
+        // cols 1,280: K slices of 512, 512 and 256; rows 70: two whole column micro-panels and an edge; 19 tokens: 2 tiles and an edge
+        int tokens = 19, rows = 70, cols = 1280;
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16, GgmlType.F32}) {
+            FloatTensor w = weights(type, rows, cols);
+            float[] dense = new float[rows * cols];
+            w.dequantize(0, dense, 0, dense.length);
+            float[] x = gaussian(tokens * cols);
+            float[] out = new float[tokens * rows], two = new float[tokens * rows];
+            Gemm.multiplyByWeights(ONE, x, w, out, tokens, rows, cols);
+            Gemm.multiplyByWeights(TWO, x, w, two, tokens, rows, cols);
+            assertThat(two).as("%s on 1 and 2 threads", type).containsExactly(out);
+            for (int t = 0; t < tokens; t++) {
+                for (int r = 0; r < rows; r++) {
+                    double expected = 0;
+                    for (int c = 0; c < cols; c++) expected += (double) x[t * cols + c] * dense[r * cols + c];
+                    assertThat((double) out[t * rows + r]).as("%s out[%d, %d]", type, t, r).isCloseTo(expected, offset(1e-4 * Math.sqrt(cols)));
+                }
+            }
+            for (int t : new int[]{0, 8, tokens - 1}) { // a token computed alone gets the bits it got in the batch
+                float[] alone = new float[rows];
+                Gemm.multiplyByWeights(ONE, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), w, alone, 1, rows, cols);
+                assertThat(alone).as("%s token %d alone", type, t).containsExactly(java.util.Arrays.copyOfRange(out, t * rows, (t + 1) * rows));
+            }
+        }
+    }
+
+    @Test
+    void aWeightMatrixSmallerThanTheProductIsRejected() {
+        FloatTensor w = weights(GgmlType.Q8_0, 4, 64);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Gemm.multiplyByWeights(ONE, new float[2 * 64], w, new float[2 * 8], 2, 8, 64))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("256 values").hasMessageContaining("8 x 64");
     }
 }
