@@ -1,5 +1,6 @@
 package io.llama2j.bench;
 
+import io.llama2j.model.InferenceState;
 import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.FloatTensors;
@@ -44,7 +45,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code matVec8}: {@link MatMul#matVec} with 8-bit activations (Q4_0 and Q8_0 quantize x
  *       once and multiply integers; other types as matVec);</li>
  *   <li>{@code matMul}: {@link MatMul#matMul} of a batch of {@link #BATCH} tokens (prompt
- *       processing: the register-blocked GEMM).</li>
+ *       processing: the blocked {@code Gemm}, weights dequantized into its panels).</li>
  * </ul>
  * Throughput mode: the score is operations per second, and the auxiliary counters give weight
  * bytes read per second ({@code weightBytes}) and floating-point operations per second
@@ -70,7 +71,7 @@ public class KernelBenchmark {
     static final int ROWS = 4096;
     static final int COLS = 4096;
     /** Tokens of the matMul benchmark (the default prompt batch). */
-    static final int BATCH = 64;
+    static final int BATCH = InferenceState.DEFAULT_PROMPT_BATCH;
 
     @Param({"Q4_0", "Q4_0-packed", "Q8_0", "Q8_0-packed", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
     public String type;

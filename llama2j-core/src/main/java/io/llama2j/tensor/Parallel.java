@@ -1,7 +1,6 @@
 package io.llama2j.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -15,8 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       chunk: never more runnable threads than {@code threads} (no oversubscription).</li>
  *   <li>A range is cut into at most {@code threads} contiguous chunks of at least {@code minChunk}
  *       indices; when only one chunk results, the body runs inline with no hand-off at all.</li>
- *   <li>Nothing is allocated per call: the body and range live in fields, workers are woken by
- *       {@link LockSupport#unpark} after a short spin.</li>
+ *   <li>One small object per call (its loop and counters; see {@link #current}); workers are
+ *       woken by {@link LockSupport#unpark} after a short spin.</li>
  *   <li>A call made from inside a body (nested parallelism) runs inline, so it cannot deadlock
  *       and cannot oversubscribe.</li>
  *   <li>{@link #forChunks} hands out many small chunks on demand instead of one per thread
@@ -42,26 +41,70 @@ public final class Parallel implements AutoCloseable {
     private final int threads;
     private final Thread[] workers;
     private final ReentrantLock callLock = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
 
-    // The current loop, published to workers by the volatile write of generation.
-    private RangeBody body;
-    private int rangeStart;
-    private int rangeEnd;
-    private int chunkCount;
-    /** Chunks of the current {@link #forChunks} call, handed out as (call tag << 32 | next chunk). */
-    private final AtomicLong claims = new AtomicLong();
-    /** Chunks of the current {@link #forChunks} call that have finished. */
-    private final AtomicInteger completed = new AtomicInteger();
     /**
-     * Call counter << 1, plus 1 when the call is a {@link #forChunks} (workers read the kind from
-     * the same volatile word that tells them a call started, so a worker that wakes late cannot
-     * mix one call's kind with another's fields).
+     * The loop being run, or {@link #IDLE} between loops; a new object per call, published by
+     * this volatile write. Each call has its own chunk counter and completion count, so a worker
+     * that is still inside a finished call (descheduled between taking its last chunk and
+     * noticing that none is left) can only find that call's counter exhausted: it can never take
+     * a chunk of the next call or count one as done. (With counters shared between calls and
+     * retagged per call, such a worker could read the next call's chunk count while the counter
+     * still carried the old tag, claim a chunk that did not exist and count it as done in the
+     * next call: that call then returned one chunk early, with a chunk still being computed.)
      */
-    private volatile long generation;
-    private volatile Thread caller;
-    private volatile Throwable failure;
+    private volatile Call current = IDLE;
     private volatile boolean closed;
+
+    /** One call of {@link #forRange} or {@link #forChunks}: its loop and its counters. */
+    private static final class Call {
+        final RangeBody body;
+        final int n;
+        final int chunks;
+        /** forChunks: threads take chunks from {@link #nextChunk}; forRange: worker i runs chunk i. */
+        final boolean claimed;
+        final Thread caller;
+        final AtomicInteger nextChunk = new AtomicInteger();
+        /** forChunks: chunks not yet finished; forRange: workers not yet finished. */
+        final AtomicInteger outstanding;
+        volatile Throwable failure;
+
+        Call(RangeBody body, int n, int chunks, boolean claimed, int outstanding, Thread caller) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.claimed = claimed;
+            this.outstanding = new AtomicInteger(outstanding);
+            this.caller = caller;
+        }
+
+        /** Chunk {@code chunk} of [0, n) cut into {@code chunks} near-equal contiguous parts. */
+        void runChunk(int chunk) {
+            if (chunk >= chunks) return;
+            int start = (int) ((long) n * chunk / chunks);
+            int end = (int) ((long) n * (chunk + 1) / chunks);
+            try {
+                if (start < end) body.run(start, end);
+            } catch (Throwable t) {
+                failure = t;
+            }
+        }
+
+        /** One part done: wakes the caller when it was the last. */
+        void finishOne() {
+            if (outstanding.decrementAndGet() == 0) LockSupport.unpark(caller);
+        }
+
+        /** Takes chunks until none is left (forChunks). */
+        void runClaimedChunks() {
+            for (int chunk = nextChunk.getAndIncrement(); chunk < chunks; chunk = nextChunk.getAndIncrement()) {
+                runChunk(chunk);
+                finishOne();
+            }
+        }
+    }
+
+    /** No loop: a claimed call with no chunks, which a worker that wakes between calls finds empty. */
+    private static final Call IDLE = new Call((start, end) -> { }, 0, 0, true, 0, null);
 
     /** A pool that runs loops on {@code threads} threads (the caller included). */
     public Parallel(int threads) {
@@ -114,12 +157,8 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            pending.set(threads - 1);
-            publish(body, n, chunks, false);
-            runChunk(0);
-            awaitWorkers();
-            this.body = null;
-            rethrowFailure();
+            Call call = new Call(body, n, chunks, false, threads - 1, Thread.currentThread());
+            run(call, () -> call.runChunk(0));
         } finally {
             callLock.unlock();
         }
@@ -140,86 +179,23 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            completed.set(0);
-            long next = publish(body, n, chunks, true);
-            runClaimedChunks(next);
-            awaitChunks(chunks);
-            this.body = null;
-            rethrowFailure();
+            Call call = new Call(body, n, chunks, true, chunks, Thread.currentThread());
+            run(call, call::runClaimedChunks);
         } finally {
             callLock.unlock();
         }
     }
 
     /**
-     * Starts a call (under callLock): sets its fields, gives the chunk counter the call's tag and
-     * publishes both with a new generation, then wakes the workers. Every call retags the counter,
-     * forRange's too: a worker still taking chunks of the previous forChunks call must find none,
-     * or its stale claim could take chunk k below this call's chunkCount and run this call's chunk
-     * k a second time (ParallelTest, with 3 threads). Returns the new generation.
+     * Runs {@code call} (under callLock): publishes it, wakes the workers, does the caller's part,
+     * waits for the rest, and rethrows an exception a chunk threw.
      */
-    private long publish(RangeBody body, int n, int chunks, boolean chunked) {
-        this.body = body;
-        this.rangeStart = 0;
-        this.rangeEnd = n;
-        this.chunkCount = chunks;
-        this.failure = null;
-        this.caller = Thread.currentThread();
-        long next = nextGeneration(chunked);
-        claims.set(callTag(next) << 32);
-        generation = next; // publishes the fields above
+    private void run(Call call, Runnable callersPart) {
+        current = call;
         for (Thread w : workers) LockSupport.unpark(w);
-        return next;
-    }
-
-    /** Rethrows, in the caller, the first exception a chunk of the finished loop threw. */
-    private void rethrowFailure() {
-        Throwable t = failure;
-        if (t == null) return;
-        if (t instanceof RuntimeException re) throw re;
-        if (t instanceof Error e) throw e;
-        throw new IllegalStateException(t);
-    }
-
-    /** Upper bound on the chunks of one {@link #forChunks} call (the chunk index has 32 bits). */
-    private static final int MAX_CHUNKS = 1 << 20;
-
-    private long nextGeneration(boolean chunked) {
-        return ((generation >>> 1) + 1) << 1 | (chunked ? 1 : 0);
-    }
-
-    private static long callTag(long generation) {
-        return (generation >>> 1) & 0xFFFF_FFFFL;
-    }
-
-    /**
-     * Takes chunks of the forChunks call {@code generation} until none is left. The fields read
-     * after a successful claim are that call's: the next call cannot start before the claimed
-     * chunk is done, and a claim for a finished call fails because its tag no longer matches.
-     */
-    private void runClaimedChunks(long generation) {
-        long tag = callTag(generation);
-        while (true) {
-            long c = claims.get();
-            if (c >>> 32 != tag) return;
-            int chunk = (int) c;
-            if (chunk >= chunkCount || !claims.compareAndSet(c, c + 1)) {
-                if (chunk >= chunkCount) return;
-                continue;
-            }
-            int total = chunkCount;
-            try {
-                runChunk(chunk);
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (completed.incrementAndGet() == total) LockSupport.unpark(caller);
-        }
-    }
-
-    private void awaitChunks(int chunks) {
+        callersPart.run();
         int spins = 0;
-        while (completed.get() < chunks) {
+        while (call.outstanding.get() > 0) {
             if (spins < SPIN_ITERATIONS) {
                 spins++;
                 Thread.onSpinWait();
@@ -227,7 +203,16 @@ public final class Parallel implements AutoCloseable {
                 LockSupport.parkNanos(this, 50_000);
             }
         }
+        current = IDLE; // lets the body and what it holds be collected
+        Throwable t = call.failure;
+        if (t == null) return;
+        if (t instanceof RuntimeException re) throw re;
+        if (t instanceof Error e) throw e;
+        throw new IllegalStateException(t);
     }
+
+    /** Upper bound on the chunks of one {@link #forChunks} call (its counter overshoots by one per thread). */
+    private static final int MAX_CHUNKS = 1 << 20;
 
     private boolean isWorker(Thread t) {
         for (Thread w : workers) {
@@ -236,31 +221,16 @@ public final class Parallel implements AutoCloseable {
         return false;
     }
 
-    private void runChunk(int chunk) {
-        if (chunk >= chunkCount) return;
-        int n = rangeEnd - rangeStart;
-        int start = rangeStart + (int) ((long) n * chunk / chunkCount);
-        int end = rangeStart + (int) ((long) n * (chunk + 1) / chunkCount);
-        if (start < end) body.run(start, end);
-    }
-
-    private void awaitWorkers() {
-        int spins = 0;
-        while (pending.get() > 0) {
-            if (spins < SPIN_ITERATIONS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, 50_000);
-            }
-        }
-    }
-
-    private void workLoop(int chunk) {
-        long seen = 0;
+    /**
+     * Worker {@code index}: waits for a new call, then takes chunks of it (forChunks) or runs its
+     * own chunk (forRange). A worker cannot miss a forRange call: the call does not return, and
+     * no later call is published, before every worker has counted itself done in it.
+     */
+    private void workLoop(int index) {
+        Call seen = IDLE;
         while (true) {
             int spins = 0;
-            while (generation == seen && !closed) {
+            while (current == seen && !closed) {
                 if (spins < SPIN_ITERATIONS) {
                     spins++;
                     Thread.onSpinWait();
@@ -269,17 +239,14 @@ public final class Parallel implements AutoCloseable {
                 }
             }
             if (closed) return;
-            seen = generation;
-            if ((seen & 1) != 0) {
-                runClaimedChunks(seen);
-                continue;
+            Call call = current;
+            seen = call;
+            if (call.claimed) {
+                call.runClaimedChunks();
+            } else {
+                call.runChunk(index);
+                call.finishOne();
             }
-            try {
-                runChunk(chunk);
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
         }
     }
 

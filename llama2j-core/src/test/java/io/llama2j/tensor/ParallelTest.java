@@ -112,4 +112,31 @@ class ParallelTest {
             assertThat(sum.get()).isEqualTo(100);
         }
     }
+
+    /**
+     * A worker still inside a finished call must not take or count a chunk of the next one: many
+     * tiny calls on two threads, each of which must have visited every index when it returns.
+     * With counters shared between calls and retagged per call, a stale worker ran chunks of
+     * finished calls (a NullPointerException from the cleared body, rethrown by a later call) and
+     * made calls return with a chunk still running, within 300,000 calls of this loop.
+     */
+    @Test
+    void manyTinyCallsEachReturnOnlyWhenAllTheirChunksAreDone() {
+        try (Parallel p = new Parallel(2)) {
+            int[] visits = new int[64];
+            for (int call = 1; call <= 300_000; call++) {
+                int n = 8 + call % 57, stamp = call;
+                Parallel.RangeBody body = (s, e) -> {
+                    for (int i = s; i < e; i++) visits[i] = stamp;
+                };
+                if (call % 7 == 0) p.forRange(n, 1, body);
+                else p.forChunks(n, 1 + call % 5, body);
+                for (int i = 0; i < n; i++) {
+                    if (visits[i] != stamp) {
+                        throw new AssertionError("call " + call + " returned before index " + i + " was visited (holds " + visits[i] + ")");
+                    }
+                }
+            }
+        }
+    }
 }
