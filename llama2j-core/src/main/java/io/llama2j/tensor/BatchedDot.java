@@ -6,10 +6,12 @@ import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.L;
 
 /**
- * The matrix-matrix product of a decoding step over several sequences, out[t, r] = Σ_c W[r, c] ·
- * x[t, c], where each token's outputs must be exactly those it gets alone (prompts take the
- * faster {@link Gemm#multiplyByWeights}, which sums in another order): W's rows are dequantized {@link #ROW_BLOCK} at a time into a float panel (once per
- * batch instead of once per token), and the panel is multiplied with the batch by a register-
+ * The matrix-matrix product of a decoding step over several sequences (and of prompt batches
+ * under {@link MatMul#GEMM_MIN_TOKENS} tokens), out[t, r] = Σ_c W[r, c] · x[t, c], where each
+ * token's outputs must be exactly those it gets alone; larger prompt batches take the faster
+ * {@link Gemm#multiplyByWeights}, which sums in another order. W's rows are dequantized
+ * {@link #PANEL_ROWS} at a time into a float panel (once per batch instead of once per token),
+ * and the panel is multiplied with the batch by a register-
  * blocked micro-kernel of ROW_BLOCK rows × {@link #TOKEN_BLOCK} tokens, whose 16 vector
  * accumulators stay in registers for the whole row (Goto and van de Geijn 2008, "Anatomy of
  * high-performance matrix multiplication", §4: each loaded vector feeds 4 multiply-adds).
@@ -31,9 +33,9 @@ final class BatchedDot {
     /**
      * Rows of W dequantized into one panel (a multiple of ROW_BLOCK). Each block of TOKEN_BLOCK
      * tokens is multiplied with every ROW_BLOCK rows of the panel before the next block is read,
-     * so those tokens come from L1/L2 PANEL_ROWS / ROW_BLOCK times for one read from L3: with
-     * 4-row panels the 512-token batch of a 7B prompt (8 MB) streamed from L3 once per 4 rows,
-     * and L3 bandwidth, not the multiply-adds, set the speed. 16 rows of 4096 floats (256 KB) and
+     * so those tokens come from L1/L2 PANEL_ROWS / ROW_BLOCK times for one read from L3 (measured
+     * when this kernel also ran prompts: with 4-row panels a 512-token batch of a 7B prompt, 8 MB,
+     * streamed from L3 once per 4 rows, and L3 bandwidth, not the multiply-adds, set the speed). 16 rows of 4096 floats (256 KB) and
      * 4 tokens (64 KB) stay in a 1 MB L2.
      */
     static final int PANEL_ROWS = 16;

@@ -2,7 +2,9 @@ package io.llama2j.tensor;
 
 /**
  * Matrix products of a weight matrix W [rows, cols] (row-major, any storage type) with float32
- * activations: one {@link FloatTensor#dot} per output element, rows split across threads.
+ * activations: for one token one {@link FloatTensor#dot} per output element, rows split across
+ * threads; for a prompt batch the blocked {@link Gemm}; for a decoding step over several
+ * sequences {@link BatchedDot}.
  */
 public final class MatMul {
     private MatMul() {}

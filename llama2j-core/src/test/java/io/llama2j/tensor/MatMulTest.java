@@ -38,15 +38,19 @@ class MatMulTest {
     }
 
     /**
-     * The batched product (register-blocked GEMM over dequantized rows) sums in another order
-     * than matVec's dot, so the two agree to float32 rounding, not bit for bit. Rows and tokens
-     * not multiples of the 4x4 micro-kernel and columns not a multiple of the vector length
-     * exercise every tail.
+     * The batched products (BatchedDot under GEMM_MIN_TOKENS tokens, the blocked Gemm from there
+     * on) sum in another order than matVec's dot, so they agree to float32 rounding, not bit for
+     * bit. Rows and tokens not multiples of the micro-kernels and columns not a multiple of the
+     * vector length exercise every tail.
      */
     @Test
     void matMulOfABatchEqualsOneMatVecPerToken() {
+        for (int tokens : new int[]{7, MatMul.GEMM_MIN_TOKENS + 21}) matMulEqualsOneMatVecPerToken(tokens);
+    }
+
+    private void matMulEqualsOneMatVecPerToken(int tokens) {
         Random r = new Random(2);
-        int rows = 70, cols = 100, tokens = 7;
+        int rows = 70, cols = 100;
         float[] w = random(r, rows * cols);
         float[] x = random(r, tokens * cols);
         float[] batched = new float[tokens * rows];
@@ -57,22 +61,23 @@ class MatMulTest {
             for (int t = 0; t < tokens; t++) {
                 MatMul.matVec(p, tensor, x, t * cols, single, 0, rows, cols);
                 for (int row = 0; row < rows; row++) {
-                    assertThat(batched[t * rows + row]).as("token %d row %d", t, row).isCloseTo(single[row], within(1e-4f));
+                    assertThat(batched[t * rows + row]).as("%d tokens: token %d row %d", tokens, t, row).isCloseTo(single[row], within(1e-4f));
                 }
             }
         }
     }
 
     /**
-     * Continuous batching relies on this: the batched product computes every output as
+     * Continuous batching relies on this: the per-token product computes every output as
      * FloatArrays.dot of the dequantized row and the token, in the micro-kernel and in the tail
-     * loop alike, so a token's outputs are the same bits in any batch; for float32 weights they
-     * are F32Tensor.dot's, i.e. matVec's. Columns 100 leave a scalar tail after the vector lanes.
+     * loop alike, so a token's outputs are the same bits in any batch, however large; for
+     * float32 weights they are F32Tensor.dot's, i.e. matVec's. Columns 100 leave a scalar tail
+     * after the vector lanes; 20 tokens are more than a prompt batch needs for the blocked Gemm.
      */
     @Test
     void aTokensProductDoesNotDependOnTheBatchAroundItAndIsMatVecsForFloat32() {
         Random r = new Random(3);
-        int rows = 70, cols = 96 + 4, tokens = 7;
+        int rows = 70, cols = 96 + 4, tokens = 20;
         float[] w = random(r, rows * cols);
         float[] x = random(r, tokens * cols);
         try (Parallel p = new Parallel(2)) {
@@ -81,11 +86,11 @@ class MatMulTest {
                             java.util.Arrays.copyOf(w, 64 * 100))), 64 * 100)}) {
                 int n = Math.toIntExact(tensor.size() / cols);
                 float[] all = new float[tokens * n];
-                MatMul.matMul(p, tensor, x, all, tokens, n, cols);
-                // tokens 2 and 3 (in the batch of 7 inside a 4x4 micro-kernel block) alone as a
-                // batch of two, which the single-token loop computes
+                MatMul.matMulPerToken(p, ActivationPrecision.FLOAT32, tensor, x, all, tokens, n, cols);
+                // tokens 2 and 3 (inside a 4x4 micro-kernel block of the batch) alone as a batch
+                // of two, which the single-token loop computes
                 float[] pair = new float[2 * n];
-                MatMul.matMul(p, tensor, java.util.Arrays.copyOfRange(x, 2 * cols, 4 * cols), pair, 2, n, cols);
+                MatMul.matMulPerToken(p, ActivationPrecision.FLOAT32, tensor, java.util.Arrays.copyOfRange(x, 2 * cols, 4 * cols), pair, 2, n, cols);
                 for (int i = 0; i < 2 * n; i++) {
                     assertThat(pair[i]).as("%s token %d row %d", tensor.type(), 2 + i / n, i % n).isEqualTo(all[2 * n + i]);
                 }
