@@ -34,12 +34,17 @@ public final class InferenceState {
         this(config, config.contextLength(), DEFAULT_PROMPT_BATCH);
     }
 
+    /**
+     * A state for sequences of up to {@code maxSequenceLength} positions that processes prompts
+     * {@code batchCapacity} tokens at a time (fewer when the sequence cannot hold that many: the
+     * activation buffers are sized for the batch).
+     */
     public InferenceState(LlamaConfig config, int maxSequenceLength, int batchCapacity) {
         if (batchCapacity < 1) throw new IllegalArgumentException("prompt batch must be at least 1, found " + batchCapacity);
-        this.batchCapacity = batchCapacity;
-        this.dim = config.dim();
         this.kvCache = new KvCache(config, maxSequenceLength);
-        this.activations = new Activations(config, batchCapacity);
+        this.batchCapacity = Math.min(batchCapacity, maxSequenceLength);
+        this.dim = config.dim();
+        this.activations = new Activations(config, this.batchCapacity);
         this.att = new float[config.nHeads() * maxSequenceLength];
         this.logits = new float[config.vocabSize()];
     }
