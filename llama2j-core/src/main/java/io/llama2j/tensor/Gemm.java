@@ -50,6 +50,8 @@ public final class Gemm {
      * Most depth of one K slice: an A micro-panel (K_BLOCK × TILE_ROWS floats, 16 KiB) stays in
      * L1. K is cut into equal slices of at most this depth (1,024 into 2 × 512, 768 into 2 ×
      * 384), a function of K alone, so the summation order never depends on the thread count.
+     * {@link #multiplyByWeights} cuts it into slices of exactly this depth (the last one shorter),
+     * so that every slice starts on a block of the weights' quantization.
      */
     static final int K_BLOCK = 512;
     /**
