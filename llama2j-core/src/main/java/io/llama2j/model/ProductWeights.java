@@ -41,12 +41,9 @@ public record ProductWeights(LlamaWeights weights, WeightLayout layout, long pac
     static ProductWeights of(LlamaConfig config, LlamaWeights loaded, WeightLayout wanted, Parallel parallel, long freeHeap) {
         if (wanted == WeightLayout.MAPPED) return new ProductWeights(loaded, WeightLayout.MAPPED, 0, false, "weights read as loaded (mapped)");
         long dim = config.dim(), hidden = config.hiddenDim();
-        long bytes = packedBytes(loaded.output(), dim);
-        for (int l = 0; l < config.nLayers(); l++) {
-            bytes += packedBytes(loaded.wq()[l], dim) + packedBytes(loaded.wk()[l], dim) + packedBytes(loaded.wv()[l], dim)
-                    + packedBytes(loaded.wo()[l], dim) + packedBytes(loaded.w1()[l], dim) + packedBytes(loaded.w2()[l], hidden)
-                    + packedBytes(loaded.w3()[l], dim);
-        }
+        long bytes = packedBytes(loaded.output(), dim) + packedBytes(loaded.wq(), dim) + packedBytes(loaded.wk(), dim)
+                + packedBytes(loaded.wv(), dim) + packedBytes(loaded.wo(), dim) + packedBytes(loaded.w1(), dim)
+                + packedBytes(loaded.w2(), hidden) + packedBytes(loaded.w3(), dim);
         if (bytes == 0) {
             return new ProductWeights(loaded, WeightLayout.MAPPED, 0, false, "weights read as loaded (no Q4_0/Q8_0 matrix this machine can pack)");
         }
@@ -56,20 +53,11 @@ public record ProductWeights(LlamaWeights weights, WeightLayout layout, long pac
                             + " a larger -Xmx (LLAMA2J_JAVA_OPTS) makes generation faster",
                     bytes / 1e9, freeHeap / 1e9));
         }
-        int n = config.nLayers();
-        FloatTensor[] wq = new FloatTensor[n], wk = new FloatTensor[n], wv = new FloatTensor[n], wo = new FloatTensor[n];
-        FloatTensor[] w1 = new FloatTensor[n], w2 = new FloatTensor[n], w3 = new FloatTensor[n];
-        for (int l = 0; l < n; l++) {
-            wq[l] = packed(loaded.wq()[l], dim, parallel);
-            wk[l] = packed(loaded.wk()[l], dim, parallel);
-            wv[l] = packed(loaded.wv()[l], dim, parallel);
-            wo[l] = packed(loaded.wo()[l], dim, parallel);
-            w1[l] = packed(loaded.w1()[l], dim, parallel);
-            w2[l] = packed(loaded.w2()[l], hidden, parallel);
-            w3[l] = packed(loaded.w3()[l], dim, parallel);
-        }
-        LlamaWeights products = new LlamaWeights(loaded.tokenEmbedding(), loaded.attentionNorm(), wq, wk, wv, wo,
-                loaded.ffnNorm(), w1, w2, w3, loaded.outputNorm(), packed(loaded.output(), dim, parallel));
+        LlamaWeights products = new LlamaWeights(loaded.tokenEmbedding(), loaded.attentionNorm(),
+                packed(loaded.wq(), dim, parallel), packed(loaded.wk(), dim, parallel), packed(loaded.wv(), dim, parallel),
+                packed(loaded.wo(), dim, parallel), loaded.ffnNorm(), packed(loaded.w1(), dim, parallel),
+                packed(loaded.w2(), hidden, parallel), packed(loaded.w3(), dim, parallel), loaded.outputNorm(),
+                packed(loaded.output(), dim, parallel));
         return new ProductWeights(products, WeightLayout.PACKED, bytes, false,
                 String.format(Locale.ROOT, "Q4_0/Q8_0 matrices packed for the kernels: %.2f GB on the heap", bytes / 1e9));
     }
@@ -79,6 +67,20 @@ public record ProductWeights(LlamaWeights weights, WeightLayout layout, long pac
         if (t instanceof Q4_0Tensor q4 && Q4_0PackedTensor.canPack(q4, cols)) return Q4_0PackedTensor.packedBytes(t.size());
         if (t instanceof Q8_0Tensor q8 && Q8_0PackedTensor.canPack(q8, cols)) return Q8_0PackedTensor.packedBytes(t.size());
         return 0;
+    }
+
+    /** Heap bytes the packed copies of one matrix per layer take. */
+    private static long packedBytes(FloatTensor[] layers, long cols) {
+        long bytes = 0;
+        for (FloatTensor t : layers) bytes += packedBytes(t, cols);
+        return bytes;
+    }
+
+    /** One matrix per layer, each packed where it can be. */
+    private static FloatTensor[] packed(FloatTensor[] layers, long cols, Parallel parallel) {
+        FloatTensor[] out = new FloatTensor[layers.length];
+        for (int l = 0; l < layers.length; l++) out[l] = packed(layers[l], cols, parallel);
+        return out;
     }
 
     private static FloatTensor packed(FloatTensor t, long cols, Parallel parallel) {
