@@ -56,8 +56,8 @@ class ModelLoaderTest {
 
     @Test
     void aTokenizerOfAnotherVocabularySizeIsRejected() throws IOException {
-        Path model = TestData.file("stories260K.bin");
-        assertThatThrownBy(() -> ModelLoader.load(model, TestData.file("llama2-tokenizer.bin"))).isInstanceOf(IOException.class)
+        Path model = TestData.file("stories260K.bin"), tokenizer = TestData.file("llama2-tokenizer.bin");
+        assertThatThrownBy(() -> ModelLoader.load(model, tokenizer)).isInstanceOf(IOException.class)
                 .hasMessageContaining("32000 tokens but the model's vocabulary has 512");
     }
 

@@ -66,9 +66,10 @@ class CorpusPreparationTest {
 
     @Test
     void aMalformedJsonlLineFailsWithItsFileAndLine() throws IOException {
+        Path tokenizer = TestData.file("tok512.model"); // outside the lambda: a missing file skips the test
         Path bad = dir.resolve("bad.jsonl");
         Files.write(bad, List.of("{\"text\": \"fine\"}", "{\"txt\": \"wrong field\"}"));
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CorpusPreparation.prepare(spark, TestData.file("tok512.model"),
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CorpusPreparation.prepare(spark, tokenizer,
                         List.of(bad), dir.resolve("out"), 0.0, 100, 10))
                 .isInstanceOf(IOException.class).hasMessageContaining(bad + ":2");
     }
