@@ -55,7 +55,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Types {@code Q4_0-packed} and {@code Q8_0-packed} are the same matrices copied into the
  * layouts generation reads by default ({@link Q4_0PackedTensor}, {@link Q8_0PackedTensor}, on the
  * heap with transparent huge pages as the launcher asks); the others are read from native memory
- * in the file's layout, as from a memory-mapped file.
+ * in the file's layout, as from a memory-mapped file. Generation's default is matVec8: the
+ * packed Q4_0 layout is made for its integer kernel (matVec and matMul read the file's blocks
+ * it was copied from), and packed Q8_0 multiplies the quantized activations as floats.
  *
  * <p>Run: {@code java -jar llama2j-bench/target/benchmarks.jar KernelBenchmark}
  * (add {@code -p type=Q4_0} for one type).

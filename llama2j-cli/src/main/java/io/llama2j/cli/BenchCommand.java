@@ -63,8 +63,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Unmeasured runs per test before them (default: ${DEFAULT-VALUE}).")
     int warmups;
 
-    @Option(names = "--activations", defaultValue = "FLOAT32",
-            description = "Activations of Q4_0/Q8_0 products: FLOAT32 (exact) or QUANTIZED_8BIT (llama.cpp's integer path) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--activations", defaultValue = "QUANTIZED_8BIT",
+            description = "Activations of Q4_0/Q8_0 products: QUANTIZED_8BIT (llama.cpp's integer path) or FLOAT32 (exact) (default: ${DEFAULT-VALUE}).")
     ActivationPrecision activations;
 
     @Option(names = "--weights", defaultValue = "PACKED",

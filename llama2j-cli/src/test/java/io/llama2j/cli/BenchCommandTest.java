@@ -74,8 +74,8 @@ class BenchCommandTest {
     }
 
     @Test
-    void eightBitActivationsCanBeAskedFor() {
-        CliRun run = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--activations", "QUANTIZED_8BIT");
+    void float32ActivationsCanBeAskedFor() {
+        CliRun run = CliRun.of("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--activations", "float32");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("tg4");
     }

@@ -24,11 +24,10 @@ import io.llama2j.tensor.Parallel;
  * With a LoRA adapter (Hu et al. 2021) each adapted projection becomes W·x + (α/r)·B·(A·x), the
  * adapter added right after the projection's product, without merging it into W.
  *
- * <p>Activations stay float32 (the exact path, {@link ActivationPrecision#FLOAT32}).
- * {@link #withActivationPrecision} gives a model whose Q4_0 and Q8_0 products quantize their
- * activations to 8 bits as llama.cpp does ({@link ActivationPrecision#QUANTIZED_8BIT}: integer
- * dot products, logits that match llama.cpp's; not the default because it measured no faster
- * than the float kernels on AVX-512, BENCHMARKS.md "Speed").
+ * <p>By default the Q4_0 and Q8_0 products quantize their activations to 8 bits as llama.cpp
+ * does ({@link ActivationPrecision#QUANTIZED_8BIT}): the packed Q4_0 kernel multiplies integers
+ * and keeps up with memory, and the logits match llama.cpp's. {@link #withActivationPrecision}
+ * gives the exact path ({@link ActivationPrecision#FLOAT32}: activations stay float32).
  *
  * <p>The products read their matrices in a {@link WeightLayout}: by default Q4_0 and Q8_0
  * matrices are copied once, when the model is built, into the layouts their kernels read fastest
@@ -49,11 +48,6 @@ public final class Llama {
     private final ActivationPrecision precision;
     /** The matrices in the layout the products read (packed copies, or the loaded weights). */
     private final ProductWeights products;
-    /**
-     * The weights the forward pass multiplies by: the packed ones, except with 8-bit activations,
-     * whose integer kernels read the file's Q4_0/Q8_0 blocks.
-     */
-    private final LlamaWeights multiplied;
 
     /** A model that runs its loops on the shared thread pool. */
     public Llama(LlamaConfig config, LlamaWeights weights) {
@@ -74,7 +68,7 @@ public final class Llama {
      * {@code layout} (packing copies the Q4_0/Q8_0 ones now, on {@code parallel}'s threads).
      */
     public Llama(LlamaConfig config, LlamaWeights weights, Parallel parallel, LoraAdapter lora, WeightLayout layout) {
-        this(config, checked(config, weights, lora), parallel, lora, ActivationPrecision.FLOAT32,
+        this(config, checked(config, weights, lora), parallel, lora, ActivationPrecision.QUANTIZED_8BIT,
                 ProductWeights.of(config, weights, layout, parallel));
     }
 
@@ -88,7 +82,6 @@ public final class Llama {
                   ProductWeights products) {
         this.precision = precision;
         this.products = products;
-        this.multiplied = precision == ActivationPrecision.QUANTIZED_8BIT ? weights : products.weights();
         this.lora = lora;
         this.config = config;
         this.weights = weights;
@@ -170,7 +163,7 @@ public final class Llama {
             // logits = Wout RmsNorm(x), for the last token only unless every position's are wanted
             for (int t = allLogits == null ? count - 1 : 0; t < count; t++) {
                 RmsNorm.apply(a.xb, 0, a.x, t * dim, outputNorm, config.rmsNormEps());
-                MatMul.matVec(parallel, precision, multiplied.output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
+                MatMul.matVec(parallel, precision, products.weights().output(), a.xb, 0, s.logits, 0, config.vocabSize(), dim);
                 if (allLogits != null) allLogits[start + t] = s.logits.clone();
             }
             s.advance(count);
@@ -240,7 +233,7 @@ public final class Llama {
         layers(a, tokens, 0, count, true);
         // logits (B, vocab) = RmsNorm(x) Woutᵀ: the classifier is read once for all rows too
         for (int b = 0; b < count; b++) RmsNorm.apply(a.xb, b * dim, a.x, b * dim, outputNorm, config.rmsNormEps());
-        MatMul.matMulPerToken(parallel, precision, multiplied.output(), a.xb, batch.logits, count, vocab, dim);
+        MatMul.matMulPerToken(parallel, precision, products.weights().output(), a.xb, batch.logits, count, vocab, dim);
         for (int b = 0; b < count; b++) {
             InferenceState s = sequences[b];
             System.arraycopy(batch.logits, b * vocab, s.logits, 0, vocab);
@@ -273,7 +266,7 @@ public final class Llama {
      */
     private void layers(Activations a, int[] tokens, int start, int count, boolean perToken) {
         LlamaConfig c = config;
-        LlamaWeights w = multiplied;
+        LlamaWeights w = products.weights();
         int dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
 
         // x (count, dim) = token embeddings

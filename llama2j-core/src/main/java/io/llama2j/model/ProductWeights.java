@@ -64,7 +64,7 @@ public record ProductWeights(LlamaWeights weights, WeightLayout layout, long pac
 
     /** Heap bytes {@code t}'s packed copy takes, 0 when it is not packed. */
     private static long packedBytes(FloatTensor t, long cols) {
-        if (t instanceof Q4_0Tensor q4 && Q4_0PackedTensor.canPack(q4, cols)) return Q4_0PackedTensor.packedBytes(t.size());
+        if (t instanceof Q4_0Tensor q4 && Q4_0PackedTensor.canPack(q4, cols)) return Q4_0PackedTensor.packedBytes(t.size(), cols);
         if (t instanceof Q8_0Tensor q8 && Q8_0PackedTensor.canPack(q8, cols)) return Q8_0PackedTensor.packedBytes(t.size());
         return 0;
     }
@@ -84,7 +84,10 @@ public record ProductWeights(LlamaWeights weights, WeightLayout layout, long pac
     }
 
     private static FloatTensor packed(FloatTensor t, long cols, Parallel parallel) {
-        if (t instanceof Q4_0Tensor q4 && Q4_0PackedTensor.canPack(q4, cols)) return Q4_0PackedTensor.pack(q4, cols, parallel);
+        if (t instanceof Q4_0Tensor q4 && Q4_0PackedTensor.canPack(q4, cols)) {
+            Q4_0PackedTensor packed = Q4_0PackedTensor.pack(q4, cols, parallel);
+            return packed != null ? packed : t; // an infinite or NaN scale: computed exactly where it is
+        }
         if (t instanceof Q8_0Tensor q8 && Q8_0PackedTensor.canPack(q8, cols)) return Q8_0PackedTensor.pack(q8, cols, parallel);
         return t;
     }

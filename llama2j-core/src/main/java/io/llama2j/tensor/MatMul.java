@@ -36,7 +36,7 @@ public final class MatMul {
 
     /** Quantized activations of the threads that call matVec, reused from call to call. */
     private static final ThreadLocal<Q8Activations> QUANTIZED_X = ThreadLocal.withInitial(Q8Activations::new);
-    /** Prompt batches with quantized activations, as floats, per calling thread (grown as needed). */
+    /** Quantized activations as floats (prompt batches, packed Q8_0), per calling thread (grown as needed). */
     private static final ThreadLocal<float[][]> QUANTIZED_BATCH = ThreadLocal.withInitial(() -> new float[][]{new float[0]});
 
     /** out[outOffset + r] = Σ_c W[r, c] · x[xOffset + c] for r in [0, rows). */
@@ -56,17 +56,25 @@ public final class MatMul {
         // one dot per row, called from here, one loop per kernel: the kernels are tuned for being
         // compiled on their own (measured: routing through another virtual method layer made C2
         // inline them into a unit too large to keep their vectors in registers, 3x slower)
-        if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.hasKernelFor(w) && cols % Q8Activations.BLOCK == 0) {
+        if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.appliesTo(w) && cols % Q8Activations.BLOCK == 0) {
             Q8Activations xq = QUANTIZED_X.get().quantize(x, xOffset, cols);
-            if (w instanceof Q4_0Tensor q4) {
-                parallel.forChunks(rows, chunkRows, (start, end) -> {
+            switch (w) {
+                case Q4_0PackedTensor q4 -> parallel.forChunks(rows, chunkRows, (start, end) -> {
+                    for (int r = start; r < end; r++) out[outOffset + r] = q4.dotQ8(r, xq);
+                });
+                case Q4_0Tensor q4 -> parallel.forChunks(rows, chunkRows, (start, end) -> {
                     for (int r = start; r < end; r++) out[outOffset + r] = q4.dotQ8((long) r * cols, xq, cols);
                 });
-            } else {
-                Q8_0Tensor q8 = (Q8_0Tensor) w;
-                parallel.forChunks(rows, chunkRows, (start, end) -> {
+                case Q8_0Tensor q8 -> parallel.forChunks(rows, chunkRows, (start, end) -> {
                     for (int r = start; r < end; r++) out[outOffset + r] = q8.dotQ8((long) r * cols, xq, cols);
                 });
+                default -> {
+                    // packed Q8_0: its float kernel is faster than an integer one (8-bit products
+                    // need 32-bit sums), so it multiplies the values the quantization keeps
+                    float[] rounded = batchBuffer(cols);
+                    xq.dequantize(rounded, 0);
+                    matVec(parallel, ActivationPrecision.FLOAT32, w, rounded, 0, out, outOffset, rows, cols);
+                }
             }
             return;
         }
@@ -115,6 +123,13 @@ public final class MatMul {
         product(parallel, precision, w, x, out, tokens, rows, cols, true);
     }
 
+    /** The calling thread's buffer for quantized activations as floats, at least {@code length} long. */
+    private static float[] batchBuffer(int length) {
+        float[][] holder = QUANTIZED_BATCH.get();
+        if (holder[0].length < length) holder[0] = new float[length];
+        return holder[0];
+    }
+
     private static void product(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, float[] out,
                                 int tokens, int rows, int cols, boolean perToken) {
         if (tokens == 1) {
@@ -122,10 +137,8 @@ public final class MatMul {
             return;
         }
         float[] in = x;
-        if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.hasKernelFor(w) && cols % Q8Activations.BLOCK == 0) {
-            float[][] holder = QUANTIZED_BATCH.get();
-            if (holder[0].length < tokens * cols) holder[0] = new float[tokens * cols];
-            in = holder[0];
+        if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.appliesTo(w) && cols % Q8Activations.BLOCK == 0) {
+            in = batchBuffer(tokens * cols);
             Q8Activations scratch = QUANTIZED_X.get();
             for (int t = 0; t < tokens; t++) Q8Activations.roundTrip(x, t * cols, cols, scratch, in, t * cols);
         }

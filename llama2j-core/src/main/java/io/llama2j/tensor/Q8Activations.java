@@ -5,6 +5,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.util.Arrays;
+
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.I;
 import static io.llama2j.tensor.Vectors.L;
@@ -15,7 +17,8 @@ import static io.llama2j.tensor.Vectors.S;
  * activations before every Q4_0 or Q8_0 matrix product (ggml-quants.c {@code quantize_row_q8_0};
  * the Q8_0 row of PROVENANCE.md's activation table): blocks of 32 values, d = amax / 127 rounded
  * to fp16, q = round-half-even(x · 127 / amax). The weight kernels then multiply integers
- * ({@link Q4_0Tensor#dotQ8}, {@link Q8_0Tensor#dotQ8}) and scale once per block.
+ * ({@link Q4_0PackedTensor#dotQ8}, {@link Q4_0Tensor#dotQ8}, {@link Q8_0Tensor#dotQ8}) and scale
+ * once per block; the values are kept twice, in order and in the packed Q4_0 kernel's tile order.
  *
  * <p>The values are kept widened to shorts: the kernels multiply them as 16-bit lanes (the Vector
  * API has no 8-bit multiply-add), and loading shorts saves them one widening per block. A buffer
@@ -34,8 +37,22 @@ public final class Q8Activations {
     private static final float ROUNDING_MAGIC = 12582912f;
 
     short[] values = new short[0];
-    /** Per block: d, the fp16-rounded scale. */
+    /**
+     * Per block: d, the fp16-rounded scale; zero past the last block up to a whole tile of
+     * {@link Q4_0PackedTensor#TILE_BLOCKS}, so that the tile kernel's last vector reads zeros.
+     */
     float[] scales = new float[0];
+    /**
+     * The values again, lined up with {@link Q4_0PackedTensor}'s lanes: per tile of 32 blocks,
+     * value k of block b at k · 32 + {@link Q4_0PackedTensor#lane}(b) (zero in the blocks a last
+     * tile lacks).
+     */
+    short[] tiledValues = new short[0];
+    /**
+     * Per block, in the same lane order: −8 · Σq modulo 2^16, the zero point's share of
+     * Σ (nibble − 8) · q.
+     */
+    short[] tiledZeroPoints = new short[0];
     /** Per block: d · Σq (for the zero point of Q4_0: Σ(w − 8)·q = Σw·q − 8·Σq). */
     float[] scaledSums = new float[0];
     private int length;
@@ -56,12 +73,21 @@ public final class Q8Activations {
     public Q8Activations quantize(float[] x, int offset, int n) {
         if (n % BLOCK != 0) throw new IllegalArgumentException("activation length " + n + " is not a multiple of " + BLOCK);
         int blocks = n / BLOCK;
-        if (values.length < n) {
+        int paddedBlocks = Math.ceilDiv(blocks, Q4_0PackedTensor.TILE_BLOCKS) * Q4_0PackedTensor.TILE_BLOCKS;
+        if (values.length < n || scales.length < paddedBlocks) {
             values = new short[n];
-            scales = new float[blocks];
+            scales = new float[paddedBlocks];
             scaledSums = new float[blocks];
+            tiledValues = new short[paddedBlocks * BLOCK];
+            tiledZeroPoints = new short[paddedBlocks];
         }
         length = n;
+        // a shorter vector than the buffer's last leaves its blocks behind: the padding must read
+        // zero (in the tiled copies the missing blocks' lanes are spread over the last tile)
+        int lastTile = Math.max(0, paddedBlocks - Q4_0PackedTensor.TILE_BLOCKS);
+        Arrays.fill(scales, blocks, paddedBlocks, 0f);
+        Arrays.fill(tiledZeroPoints, lastTile, paddedBlocks, (short) 0);
+        Arrays.fill(tiledValues, lastTile * BLOCK, paddedBlocks * BLOCK, (short) 0);
         for (int b = 0; b < blocks; b++) {
             int at = offset + b * BLOCK;
             int qAt = b * BLOCK;
@@ -92,6 +118,10 @@ public final class Q8Activations {
                 }
             }
             scaledSums[b] = scales[b] * sum;
+            int lane = Q4_0PackedTensor.lane(b % Q4_0PackedTensor.TILE_BLOCKS);
+            tiledZeroPoints[b - b % Q4_0PackedTensor.TILE_BLOCKS + lane] = (short) (-Q4_0Tensor.ZERO_POINT * sum);
+            int tileAt = b / Q4_0PackedTensor.TILE_BLOCKS * Q4_0PackedTensor.TILE_VALUES + lane;
+            for (int k = 0; k < BLOCK; k++) tiledValues[tileAt + k * Q4_0PackedTensor.TILE_BLOCKS] = values[qAt + k];
         }
         return this;
     }
@@ -103,13 +133,21 @@ public final class Q8Activations {
      * bits, d 11), so the batch and the integer kernel differ only by float32 summation order.
      */
     public static void roundTrip(float[] x, int offset, int n, Q8Activations scratch, float[] out, int outOffset) {
-        scratch.quantize(x, offset, n);
-        for (int i = 0; i < n; i++) out[outOffset + i] = scratch.values[i] * scratch.scales[i / BLOCK];
+        scratch.quantize(x, offset, n).dequantize(out, outOffset);
     }
 
-    /** Whether {@code w} has an integer kernel for these activations (Q4_0 and Q8_0). */
-    public static boolean hasKernelFor(FloatTensor w) {
-        return w instanceof Q4_0Tensor || w instanceof Q8_0Tensor;
+    /** Writes the values these activations hold, q · d each, to out[outOffset, outOffset + length()). */
+    public void dequantize(float[] out, int outOffset) {
+        for (int i = 0; i < length; i++) out[outOffset + i] = values[i] * scales[i / BLOCK];
+    }
+
+    /**
+     * Whether products with {@code w} quantize their activations at
+     * {@link ActivationPrecision#QUANTIZED_8BIT}: Q4_0 and Q8_0 weights, in the file's layout or
+     * packed.
+     */
+    public static boolean appliesTo(FloatTensor w) {
+        return w instanceof Q4_0Tensor || w instanceof Q4_0PackedTensor || w instanceof Q8_0Tensor || w instanceof Q8_0PackedTensor;
     }
 
     /** The shape check of the kernels: float, int and short species of 16 lanes (AVX-512). */

@@ -35,6 +35,8 @@ final class Vectors {
     static final VectorSpecies<Byte> B = ENABLED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE)) : null;
     /** L short lanes (128 or 256 bits). */
     static final VectorSpecies<Short> S = ENABLED ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE)) : null;
+    /** 2L short lanes, the shape of F (the 16-bit integer kernels' full-width vectors). */
+    static final VectorSpecies<Short> SHORTS = ENABLED ? VectorSpecies.of(short.class, F.vectorShape()) : null;
     /** L int lanes, the shape of F. */
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
@@ -47,7 +49,7 @@ final class Vectors {
     private static VectorShuffle<Float> swap(int distance) {
         return L > distance ? VectorShuffle.fromOp(F, i -> i ^ distance) : null;
     }
-    private static final VectorShuffle<Float> SWAP_8 = swap(8), SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
+    static final VectorShuffle<Float> SWAP_8 = swap(8), SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
 
     /**
      * The sum of v's lanes, added in a fixed tree (halves, then quarters, ...). Not

@@ -62,14 +62,20 @@ class ProductWeightsTest {
         }
     }
 
+    /**
+     * The packed Q4_0 copy serves the 8-bit kernel (the default precision) only: float32 products
+     * read the file's blocks, so the packed model gives the mapped one's logits bit for bit.
+     */
     @Test
-    void eightBitActivationsReadTheFilesBlocks() {
+    void float32ActivationsReadTheQ4_0FilesBlocks() {
         needs16Lanes();
         LlamaWeights weights = quantizedMatrices(RandomLlama.weights(CONFIG, 6, false), GgmlType.Q4_0);
-        Llama packed = new Llama(CONFIG, weights, Parallel.shared(), null, WeightLayout.PACKED)
-                .withActivationPrecision(ActivationPrecision.QUANTIZED_8BIT);
+        Llama packed = new Llama(CONFIG, weights, Parallel.shared(), null, WeightLayout.PACKED);
+        assertThat(packed.activationPrecision()).isEqualTo(ActivationPrecision.QUANTIZED_8BIT);
+        packed = packed.withActivationPrecision(ActivationPrecision.FLOAT32);
         Llama mapped = new Llama(CONFIG, weights, Parallel.shared(), null, WeightLayout.MAPPED)
-                .withActivationPrecision(ActivationPrecision.QUANTIZED_8BIT);
+                .withActivationPrecision(ActivationPrecision.FLOAT32);
+        assertThat(packed.productWeights().weights().wq()[0]).isInstanceOf(Q4_0PackedTensor.class);
         assertThat(packed.forward(packed.newState(), PROMPT)).containsExactly(mapped.forward(mapped.newState(), PROMPT));
     }
 

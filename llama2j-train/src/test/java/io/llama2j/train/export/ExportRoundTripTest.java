@@ -9,6 +9,7 @@ import io.llama2j.loading.ModelFormat;
 import io.llama2j.model.Llama;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
+import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.GgmlType;
 import io.llama2j.tensor.Parallel;
 import io.llama2j.tokenizer.Tokenizer;
@@ -70,7 +71,8 @@ class ExportRoundTripTest {
             int[] targets = new int[tokens.length];
             float[] trainingLogits = new TrainingModel(read, 1, tokens.length, PARALLEL)
                     .logits(TokenBatch.unmasked(1, tokens.length, tokens, targets)).clone();
-            Llama llama = new Llama(readConfig, readWeights, PARALLEL);
+            // float32 activations: the training forward pass does not quantize them (the default does for Q8_0)
+            Llama llama = new Llama(readConfig, readWeights, PARALLEL).withActivationPrecision(ActivationPrecision.FLOAT32);
             float[][] inferenceLogits = llama.forwardAllLogits(llama.newState(), tokens);
             for (int t = 0; t < tokens.length; t++) {
                 for (int v = 0; v < config.vocabSize(); v++) {
