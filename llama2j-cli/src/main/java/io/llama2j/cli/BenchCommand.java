@@ -7,11 +7,11 @@ import io.llama2j.model.Llama;
 import io.llama2j.model.WeightLayout;
 import io.llama2j.model.LlamaConfig;
 import io.llama2j.model.LlamaWeights;
-import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.GgmlType;
 import io.llama2j.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -63,9 +63,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Unmeasured runs per test before them (default: ${DEFAULT-VALUE}).")
     int warmups;
 
-    @Option(names = "--activations", defaultValue = "QUANTIZED_8BIT",
-            description = "Activations of Q4_0/Q8_0 products: QUANTIZED_8BIT (llama.cpp's integer path) or FLOAT32 (exact) (default: ${DEFAULT-VALUE}).")
-    ActivationPrecision activations;
+    @Mixin
+    ActivationOptions activations;
 
     @Option(names = "--weights", defaultValue = "PACKED",
             description = "PACKED (Q4_0/Q8_0 matrices copied into the kernels' layout at load) or MAPPED (read from the mapped file, no copy) (default: ${DEFAULT-VALUE}).")
@@ -92,7 +91,7 @@ public final class BenchCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long loadStart = System.nanoTime();
         try (LoadedModel loaded = ModelLoader.loadWeightsOnly(model); Parallel parallel = new Parallel(nThreads)) {
-            Llama llama = new Llama(loaded.config(), loaded.weights(), parallel, null, weights).withActivationPrecision(activations);
+            Llama llama = new Llama(loaded.config(), loaded.weights(), parallel, null, weights).withActivationPrecision(activations.precision);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             err.printf(Locale.ROOT, "llama2j bench: loaded %s in %.0f ms; %s%n", model, loadMillis, llama.productWeights().note());
             err.flush();

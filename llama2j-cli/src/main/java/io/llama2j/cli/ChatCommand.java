@@ -59,6 +59,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Mixin
+    ActivationOptions activations;
+
     @Option(names = "--lora", description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), applied unmerged.")
     Path lora;
 
@@ -82,7 +85,8 @@ public final class ChatCommand implements Callable<Integer> {
         try (LoadedModel m = ModelLoader.load(model, tokenizer);
              Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             int contextLength = context != null ? context : m.config().contextLength();
-            Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
+            Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()))
+                    .withActivationPrecision(activations.precision);
             if (llama.productWeights().heapTooSmall()) spec.commandLine().getErr().println("llama2j: " + llama.productWeights().note());
             InferenceState state = new InferenceState(m.config(), contextLength, InferenceState.DEFAULT_PROMPT_BATCH);
             ChatSession session = new ChatSession(llama, new ChatFormat(m.tokenizer()), state, system, m.tokenizer().eosId());

@@ -71,6 +71,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Mixin
+    ActivationOptions activations;
+
     @Option(names = "--stop", description = "Stop when the text contains this string (repeatable).")
     List<String> stops = List.of();
 
@@ -138,7 +141,8 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel parallel = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
-            Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()));
+            Llama llama = new Llama(m.config(), m.weights(), parallel, lora == null ? null : PeftAdapterFiles.read(lora, m.config()))
+                    .withActivationPrecision(activations.precision);
             if (llama.productWeights().heapTooSmall()) err.println("llama2j: " + llama.productWeights().note());
             Generator generator = new Generator(llama);
             GenerationSettings settings = new GenerationSettings(tokens, stopTokenIds, stops, null);

@@ -42,6 +42,28 @@ class GenerateCommandTest {
         assertThat(r.out().strip()).isEqualTo(expected);
     }
 
+    /**
+     * Q8_0 products quantize their activations to 8 bits by default, as llama.cpp does, and the
+     * greedy ids are llama.cpp's; {@code --activations float32} gives the exact path's ids. On
+     * this prompt the two sequences part at the 26th id, so each run must take its own path.
+     */
+    @Test
+    void activationsChooseBetweenLlamaCppsRoundingAndTheExactPath() throws IOException {
+        String q8 = TestData.file("gguf/tiny-llama2-Q8_0.gguf").toString();
+        for (String[] run : new String[][]{{"llamacpp"}, {"exact", "--activations", "float32"}}) {
+            ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/gguf-Q8_0-" + run[0] + "-p2.json"));
+            String prompt = Arrays.stream(ref.prompt()).mapToObj(Integer::toString).collect(Collectors.joining(" "));
+            String[] args = {"generate", "-m", q8, "--temperature", "0", "-n", "32", "--prompt-ids", prompt, "--output-ids", "-t", "2"};
+            CliRun r = CliRun.of(java.util.stream.Stream.concat(Arrays.stream(args), Arrays.stream(run).skip(1)).toArray(String[]::new));
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            String expected = Arrays.stream(ref.greedy()).limit(32).mapToObj(Integer::toString).collect(Collectors.joining(" "));
+            assertThat(r.out().strip()).as(run[0]).isEqualTo(expected);
+        }
+        CliRun bad = CliRun.of("generate", "-m", q8, "--activations", "int4");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.err()).contains("--activations").contains("int4");
+    }
+
     @Test
     void aTextPromptIsEncodedWithBosAndContinued() throws IOException {
         ReferenceOutput ref = ReferenceOutput.read(TestData.file("reference/stories260K-ref-prompt.json"));
