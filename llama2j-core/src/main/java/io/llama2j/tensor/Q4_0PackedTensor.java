@@ -186,14 +186,14 @@ public final class Q4_0PackedTensor extends FloatTensor {
             FloatVector first = (FloatVector) sums.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
             FloatVector second = (FloatVector) sums.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
             IntVector halves = ShortVector.fromArray(SHORTS, w, at + SCALES_AT).reinterpretAsInts();
-            IntVector h0 = halves.and(0xFFFF), h1 = halves.lanewise(VectorOperators.LSHR, 16);
-            // fp16 to float32: exponent and mantissa moved to float32's places and rebiased by
-            // one multiply by 2^112 (exact for zeros, subnormals and normals: pack() leaves
-            // infinite and NaN scales in the file's layout), then the sign
-            FloatVector d0 = h0.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            d0 = d0.reinterpretAsInts().or(h0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector d1 = h1.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            d1 = d1.reinterpretAsInts().or(h1.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            // fp16 to float32, blocks 0-15 from the low halves and 16-31 from the high ones:
+            // exponent and mantissa moved to float32's bits 13-27 and rebiased by one multiply by
+            // 2^112 (exact for zeros, subnormals and normals: pack() leaves infinite and NaN
+            // scales in the file's layout), then the sign moved to bit 31
+            FloatVector d0 = halves.lanewise(VectorOperators.LSHL, 13).and(0x0FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(halves.lanewise(VectorOperators.LSHL, 16).and(0x8000_0000)).reinterpretAsFloats();
+            FloatVector d1 = halves.lanewise(VectorOperators.LSHR, 3).and(0x0FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(halves.and(0x8000_0000)).reinterpretAsFloats();
             int bi = t * TILE_BLOCKS;
             low = first.fma(d0.mul(FloatVector.fromArray(F, xd, bi)), low);
             high = second.fma(d1.mul(FloatVector.fromArray(F, xd, bi + L)), high);
