@@ -1,5 +1,7 @@
 package io.llama2j.tensor;
 
+import java.util.Arrays;
+
 /**
  * Matrix products of a weight matrix W [rows, cols] (row-major, any storage type) with float32
  * activations: for one token one {@link FloatTensor#dot} per output element, rows split across
@@ -114,9 +116,10 @@ public final class MatMul {
 
     /**
      * The product for the tokens of a decoding step over several sequences, each token's outputs
-     * exactly what {@link #matVec} gives it alone for float32 weights (and within float32
-     * rounding of it for quantized ones), so that batching never changes a sequence's result:
-     * {@link BatchedDot}.
+     * exactly what {@link #matVec} gives it alone for float32 weights, and for packed Q4_0 with
+     * 8-bit activations (within float32 rounding of it for other quantized ones), so that batching
+     * never changes a sequence's result: {@link BatchedDot}, or for packed Q4_0 the tile kernel
+     * once per token on each row while the row is in L1.
      */
     public static void matMulPerToken(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, float[] out,
                                       int tokens, int rows, int cols) {
@@ -136,13 +139,45 @@ public final class MatMul {
             matVec(parallel, precision, w, x, 0, out, 0, rows, cols);
             return;
         }
+        boolean perTokenProduct = perToken || tokens < GEMM_MIN_TOKENS;
+        if (precision == ActivationPrecision.QUANTIZED_8BIT && perTokenProduct && w instanceof Q4_0PackedTensor q4) {
+            tileKernelPerToken(parallel, q4, x, out, tokens, rows, cols);
+            return;
+        }
         float[] in = x;
         if (precision == ActivationPrecision.QUANTIZED_8BIT && Q8Activations.appliesTo(w) && cols % Q8Activations.BLOCK == 0) {
             in = batchBuffer(tokens * cols);
             Q8Activations scratch = QUANTIZED_X.get();
             for (int t = 0; t < tokens; t++) Q8Activations.roundTrip(x, t * cols, cols, scratch, in, t * cols);
         }
-        if (perToken || tokens < GEMM_MIN_TOKENS) BatchedDot.multiply(parallel, w, in, out, tokens, rows, cols);
+        if (perTokenProduct) BatchedDot.multiply(parallel, w, in, out, tokens, rows, cols);
         else Gemm.multiplyByWeights(parallel, in, w, out, tokens, rows, cols);
+    }
+
+    /** Per calling thread: one quantized activation vector per token of a per-token product. */
+    private static final ThreadLocal<Q8Activations[][]> QUANTIZED_TOKENS = ThreadLocal.withInitial(() -> new Q8Activations[][]{new Q8Activations[0]});
+
+    /**
+     * out[t, r] = {@link Q4_0PackedTensor#dotQ8}(r, x[t] quantized): each token quantized on its
+     * own, as matVec quantizes it, and every row multiplied with all the tokens in turn (576
+     * bytes per 1024 weights, read from memory once and then from L1).
+     */
+    private static void tileKernelPerToken(Parallel parallel, Q4_0PackedTensor w, float[] x, float[] out,
+                                           int tokens, int rows, int cols) {
+        Q8Activations[][] holder = QUANTIZED_TOKENS.get();
+        if (holder[0].length < tokens) {
+            Q8Activations[] grown = Arrays.copyOf(holder[0], tokens);
+            for (int t = holder[0].length; t < tokens; t++) grown[t] = new Q8Activations();
+            holder[0] = grown;
+        }
+        Q8Activations[] xq = holder[0];
+        for (int t = 0; t < tokens; t++) xq[t].quantize(x, t * cols, cols);
+        int chunkRows = Math.max(Math.max(MIN_CHUNK_ROWS, Math.ceilDiv(rows, parallel.threads() * CHUNKS_PER_THREAD)),
+                Math.max(MIN_PARALLEL_WORK, MIN_CHUNK_WORK) / cols / tokens);
+        parallel.forChunks(rows, chunkRows, (start, end) -> {
+            for (int r = start; r < end; r++) {
+                for (int t = 0; t < tokens; t++) out[t * rows + r] = w.dotQ8(r, xq[t]);
+            }
+        });
     }
 }

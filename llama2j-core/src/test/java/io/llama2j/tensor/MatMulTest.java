@@ -6,6 +6,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class MatMulTest {
 
@@ -62,6 +63,36 @@ class MatMulTest {
                 MatMul.matVec(p, tensor, x, t * cols, single, 0, rows, cols);
                 for (int row = 0; row < rows; row++) {
                     assertThat(batched[t * rows + row]).as("%d tokens: token %d row %d", tokens, t, row).isCloseTo(single[row], within(1e-4f));
+                }
+            }
+        }
+    }
+
+    /**
+     * With 8-bit activations, packed Q4_0 multiplies each token of a decoding step (or of a prompt
+     * batch too small for the blocked Gemm) with the tile kernel, quantized on its own: the same
+     * bits matVec gives the token alone, on one thread or two. Rows of 1056 values end in a tile
+     * of one block.
+     */
+    @Test
+    void packedQ4_0TokensWithEightBitActivationsGetMatVecsBits() {
+        assumeTrue(Vectors.ENABLED && Vectors.L == 16, "packing is for 16-lane (AVX-512) vectors");
+        Random r = new Random(4);
+        int rows = 300, cols = 1056, tokens = 5;
+        Q4_0Tensor source = (Q4_0Tensor) RandomTensors.of(GgmlType.Q4_0, (long) rows * cols, r);
+        float[] x = random(r, tokens * cols);
+        try (Parallel one = new Parallel(1); Parallel two = new Parallel(2)) {
+            Q4_0PackedTensor packed = Q4_0PackedTensor.pack(source, cols, two);
+            for (Parallel p : new Parallel[]{one, two}) {
+                float[] step = new float[tokens * rows], prompt = new float[tokens * rows], single = new float[rows];
+                MatMul.matMulPerToken(p, ActivationPrecision.QUANTIZED_8BIT, packed, x, step, tokens, rows, cols);
+                MatMul.matMul(p, ActivationPrecision.QUANTIZED_8BIT, packed, x, prompt, tokens, rows, cols);
+                for (int t = 0; t < tokens; t++) {
+                    MatMul.matVec(two, ActivationPrecision.QUANTIZED_8BIT, packed, x, t * cols, single, 0, rows, cols);
+                    for (int row = 0; row < rows; row++) {
+                        assertThat(step[t * rows + row]).as("%d threads: token %d row %d", p.threads(), t, row).isEqualTo(single[row]);
+                        assertThat(prompt[t * rows + row]).as("%d threads, prompt: token %d row %d", p.threads(), t, row).isEqualTo(single[row]);
+                    }
                 }
             }
         }
