@@ -3,7 +3,7 @@ package io.llama2j.cli;
 import io.llama2j.tensor.ActivationPrecision;
 import picocli.CommandLine.Option;
 
-/** The {@code --activations} option of the commands that run a model (bench, generate, chat). */
+/** The {@code --activations} option of the commands that run a model (bench, generate, chat, serve). */
 final class ActivationOptions {
 
     @Option(names = "--activations", defaultValue = "QUANTIZED_8BIT",

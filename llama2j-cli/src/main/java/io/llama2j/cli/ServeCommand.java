@@ -5,6 +5,7 @@ import io.llama2j.server.ServerConfig;
 import io.llama2j.server.engine.EngineModel;
 import io.llama2j.server.schedule.Scheduler;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -50,12 +51,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model-id", description = "The id clients use in \"model\" (default: the file name without extension).")
     String modelId;
 
+    @Mixin
+    ActivationOptions activations;
+
     @Override
     public Integer call() throws Exception {
         model = BundledModel.orBundled(model);
         ServerConfig config = new ServerConfig(host, port, parallel, queue, apiKey, ServerConfig.DEFAULT_DRAIN_TIMEOUT,
                 Scheduler.Config.DEFAULT_PREFILL_CHUNK, ServerConfig.DEFAULT_MAX_BODY_BYTES);
-        EngineModel served = EngineModel.load(model, tokenizer, contextLength, modelId, lora);
+        EngineModel served = EngineModel.load(model, tokenizer, contextLength, modelId, lora, activations.precision);
         LlamaServer server = LlamaServer.start(served, config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

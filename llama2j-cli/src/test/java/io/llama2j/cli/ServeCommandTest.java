@@ -25,6 +25,14 @@ class ServeCommandTest {
     }
 
     @Test
+    void anUnknownActivationPrecisionIsRefusedWithTheOptionNamed() {
+        CliRun run = CliRun.of("serve", "-m", TestData.file("stories260K.bin").toString(),
+                "-z", TestData.file("tok512.bin").toString(), "--activations", "int4", "--port", "0");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--activations").contains("int4");
+    }
+
+    @Test
     void aMissingModelFileIsReportedByName() {
         CliRun run = CliRun.of("serve", "-m", "/nonexistent/model.bin", "--port", "0");
         assertThat(run.exitCode()).isEqualTo(1);

@@ -11,6 +11,7 @@ import io.llama2j.model.InferenceState;
 import io.llama2j.model.Llama;
 import io.llama2j.sampling.Sampler;
 import io.llama2j.sampling.SamplerConfig;
+import io.llama2j.tensor.ActivationPrecision;
 import io.llama2j.tokenizer.StreamingDecoder;
 import io.llama2j.tokenizer.Tokenizer;
 
@@ -69,16 +70,21 @@ public final class EngineModel implements ServedModel, AutoCloseable {
      * @param id            the id clients send as "model"; null for the file name without extension
      */
     public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id) throws IOException {
-        return load(model, tokenizerOrNull, contextLength, id, null);
+        return load(model, tokenizerOrNull, contextLength, id, null, ActivationPrecision.QUANTIZED_8BIT);
     }
 
-    /** As {@link #load(Path, Path, Integer, String)}, with a PEFT LoRA adapter folder applied unmerged (null: none). */
-    public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id, Path loraOrNull) throws IOException {
+    /**
+     * As {@link #load(Path, Path, Integer, String)}, with a PEFT LoRA adapter folder applied
+     * unmerged (null: none) and the products' activations as {@code precision} says.
+     */
+    public static EngineModel load(Path model, Path tokenizerOrNull, Integer contextLength, String id, Path loraOrNull,
+                                   ActivationPrecision precision) throws IOException {
         LoadedModel loaded = ModelLoader.load(model, tokenizerOrNull);
         Tokenizer tokenizer = loaded.tokenizer();
         io.llama2j.lora.LoraAdapter lora = loraOrNull == null ? null
                 : io.llama2j.lora.PeftAdapterFiles.read(loraOrNull, loaded.config());
-        Llama llama = new Llama(loaded.config(), loaded.weights(), io.llama2j.tensor.Parallel.shared(), lora);
+        Llama llama = new Llama(loaded.config(), loaded.weights(), io.llama2j.tensor.Parallel.shared(), lora)
+                .withActivationPrecision(precision);
         if (llama.productWeights().heapTooSmall()) {
             org.slf4j.LoggerFactory.getLogger("llama2j.server").warn(llama.productWeights().note());
         }
@@ -87,6 +93,9 @@ public final class EngineModel implements ServedModel, AutoCloseable {
         served.weightsOwner = loaded;
         return served;
     }
+
+    /** The model the slots run. */
+    Llama llama() { return llama; }
 
     /** Releases the model files; call once no request runs any more (after the server stopped). */
     @Override
