@@ -18,10 +18,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       woken by {@link LockSupport#unpark} after a short spin.</li>
  *   <li>A call made from inside a body (nested parallelism) runs inline, so it cannot deadlock
  *       and cannot oversubscribe.</li>
- *   <li>{@link #forChunks} hands out many small chunks on demand instead of one per thread
- *       (llama.cpp's mul_mat does the same with its atomic chunk counter): on a shared machine a
- *       thread that the OS deschedules for a while delays the loop by one chunk, not by a whole
- *       1/threads share, and the caller never waits for a worker that has not woken up yet.</li>
+ *   <li>{@link #forChunks} hands out chunks on demand instead of one per thread (llama.cpp's
+ *       mul_mat does the same with its atomic chunk counter), large ones first and smaller ones
+ *       as the range runs out ("guided" scheduling): on a shared machine a thread that the OS
+ *       deschedules for a while delays the loop by one chunk, not by a whole 1/threads share,
+ *       the caller never waits for a worker that has not woken up yet, and the threads finish
+ *       within a small chunk of each other.</li>
  * </ul>
  * Calls from different threads are serialized (one loop at a time).
  */
@@ -33,7 +35,7 @@ public final class Parallel implements AutoCloseable {
         void run(int start, int end);
     }
 
-    /** Spins before parking: hand-offs between matmuls are microseconds apart during generation. */
+    /** Spins before parking (about 0.4 ms): hand-offs between matmuls are microseconds apart during generation. */
     private static final int SPIN_ITERATIONS = 20_000;
 
     private static volatile Parallel shared;
@@ -59,29 +61,50 @@ public final class Parallel implements AutoCloseable {
     private static final class Call {
         final RangeBody body;
         final int n;
+        /** forRange: the number of contiguous chunks, chunk i run by worker i (the caller: 0). */
         final int chunks;
-        /** forChunks: threads take chunks from {@link #nextChunk}; forRange: worker i runs chunk i. */
-        final boolean claimed;
+        /** forChunks: the smallest chunk handed out; 0 for forRange. */
+        final int minChunk;
+        /** forChunks: how many chunks the rest of the range is cut into when one is claimed. */
+        final int shares;
         final Thread caller;
-        final AtomicInteger nextChunk = new AtomicInteger();
-        /** forChunks: chunks not yet finished; forRange: workers not yet finished. */
+        /** forChunks: the first index no thread has claimed yet. */
+        final AtomicInteger nextStart = new AtomicInteger();
+        /** forChunks: indices not yet finished; forRange: workers not yet finished. */
         final AtomicInteger outstanding;
         volatile Throwable failure;
 
-        Call(RangeBody body, int n, int chunks, boolean claimed, int outstanding, Thread caller) {
+        private Call(RangeBody body, int n, int chunks, int minChunk, int shares, int outstanding, Thread caller) {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
-            this.claimed = claimed;
+            this.minChunk = minChunk;
+            this.shares = shares;
             this.outstanding = new AtomicInteger(outstanding);
             this.caller = caller;
         }
 
-        /** Chunk {@code chunk} of [0, n) cut into {@code chunks} near-equal contiguous parts. */
+        /** forRange: worker i runs chunk i of {@code chunks}. */
+        static Call contiguous(RangeBody body, int n, int chunks, int workers, Thread caller) {
+            return new Call(body, n, chunks, 0, 0, workers, caller);
+        }
+
+        /** forChunks: every thread claims chunks until the range is gone. */
+        static Call claimed(RangeBody body, int n, int minChunk, int threads, Thread caller) {
+            return new Call(body, n, 0, minChunk, CLAIMED_SHARES_PER_THREAD * threads, n, caller);
+        }
+
+        boolean claimed() { return minChunk > 0; }
+
+        /** Chunk {@code chunk} of [0, n) cut into {@code chunks} near-equal contiguous parts (forRange). */
         void runChunk(int chunk) {
             if (chunk >= chunks) return;
             int start = (int) ((long) n * chunk / chunks);
             int end = (int) ((long) n * (chunk + 1) / chunks);
+            run(start, end);
+        }
+
+        private void run(int start, int end) {
             try {
                 if (start < end) body.run(start, end);
             } catch (Throwable t) {
@@ -89,22 +112,39 @@ public final class Parallel implements AutoCloseable {
             }
         }
 
-        /** One part done: wakes the caller when it was the last. */
-        void finishOne() {
-            if (outstanding.decrementAndGet() == 0) LockSupport.unpark(caller);
+        /** {@code parts} more done (workers, or indices): wakes the caller when they were the last. */
+        void finish(int parts) {
+            if (outstanding.addAndGet(-parts) == 0) LockSupport.unpark(caller);
         }
 
-        /** Takes chunks until none is left (forChunks). */
+        /**
+         * Claims chunks until none is left (forChunks): each one a {@link #shares}-th of what no
+         * thread has claimed yet, at least {@link #minChunk}.
+         */
         void runClaimedChunks() {
-            for (int chunk = nextChunk.getAndIncrement(); chunk < chunks; chunk = nextChunk.getAndIncrement()) {
-                runChunk(chunk);
-                finishOne();
+            while (true) {
+                int start = nextStart.get();
+                if (start >= n) return;
+                int end = start + Math.max(minChunk, (n - start) / shares);
+                if (end > n || end < 0) end = n;
+                if (!nextStart.compareAndSet(start, end)) continue;
+                run(start, end);
+                finish(end - start);
             }
         }
     }
 
-    /** No loop: a claimed call with no chunks, which a worker that wakes between calls finds empty. */
-    private static final Call IDLE = new Call((start, end) -> { }, 0, 0, true, 0, null);
+    /** No loop: a claimed call over nothing, which a worker that wakes between calls finds empty. */
+    private static final Call IDLE = Call.claimed((start, end) -> { }, 0, 1, 1, null);
+
+    /**
+     * A claimed chunk is 1 / (this · threads) of what is still unclaimed: the first chunks are long
+     * (the hardware prefetchers need long streams through memory), the last ones short, so the
+     * threads finish close together. On the 7B shape with packed Q4_0 weights, generation ran
+     * 2-4% faster than with a fixed 4 chunks per thread (in one process, alternating); 1 and 4
+     * shares per thread, and chunks of at least 16 or 64 rows, were within 1% of each other.
+     */
+    private static final int CLAIMED_SHARES_PER_THREAD = 2;
 
     /** A pool that runs loops on {@code threads} threads (the caller included). */
     public Parallel(int threads) {
@@ -157,7 +197,7 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            Call call = new Call(body, n, chunks, false, threads - 1, Thread.currentThread());
+            Call call = Call.contiguous(body, n, chunks, threads - 1, Thread.currentThread());
             run(call, () -> call.runChunk(0));
         } finally {
             callLock.unlock();
@@ -165,21 +205,22 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over [0, n) in chunks of about {@code chunkSize} indices that the threads
-     * take one at a time until none is left, and returns when every chunk is done. Any thread
-     * may run any number of chunks (the caller all of them, when the workers are slow to wake).
-     * An exception thrown by any chunk is rethrown here.
+     * Runs {@code body} over [0, n) in contiguous chunks that the threads claim one at a time
+     * until none is left, and returns when every chunk is done: each chunk half a thread's share
+     * of what is still unclaimed, and at least {@code minChunk} indices (the last one may be
+     * shorter). Any thread may run any number of chunks (the caller all of them, when the
+     * workers are slow to wake). An exception thrown by any chunk is rethrown here.
      */
-    public void forChunks(int n, int chunkSize, RangeBody body) {
+    public void forChunks(int n, int minChunk, RangeBody body) {
         if (n <= 0) return;
-        int chunks = (int) Math.min(MAX_CHUNKS, ((long) n + Math.max(1, chunkSize) - 1) / Math.max(1, chunkSize));
-        if (threads == 1 || chunks == 1 || closed || isWorker(Thread.currentThread()) || callLock.isHeldByCurrentThread()) {
+        int smallest = Math.max(1, minChunk);
+        if (threads == 1 || n <= smallest || closed || isWorker(Thread.currentThread()) || callLock.isHeldByCurrentThread()) {
             body.run(0, n);
             return;
         }
         callLock.lock();
         try {
-            Call call = new Call(body, n, chunks, true, chunks, Thread.currentThread());
+            Call call = Call.claimed(body, n, smallest, threads, Thread.currentThread());
             run(call, call::runClaimedChunks);
         } finally {
             callLock.unlock();
@@ -211,9 +252,6 @@ public final class Parallel implements AutoCloseable {
         throw new IllegalStateException(t);
     }
 
-    /** Upper bound on the chunks of one {@link #forChunks} call (its counter overshoots by one per thread). */
-    private static final int MAX_CHUNKS = 1 << 20;
-
     private boolean isWorker(Thread t) {
         for (Thread w : workers) {
             if (w == t) return true;
@@ -241,11 +279,11 @@ public final class Parallel implements AutoCloseable {
             if (closed) return;
             Call call = current;
             seen = call;
-            if (call.claimed) {
+            if (call.claimed()) {
                 call.runClaimedChunks();
             } else {
                 call.runChunk(index);
-                call.finishOne();
+                call.finish(1);
             }
         }
     }

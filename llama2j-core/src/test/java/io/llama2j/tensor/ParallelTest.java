@@ -82,6 +82,31 @@ class ParallelTest {
     }
 
     /**
+     * Guided chunks: contiguous, each a 1/(2 · threads) share of what was unclaimed when it was
+     * taken and at least the minimum (but the last), so they shrink toward the end of the range.
+     */
+    @Test
+    void chunkedLoopsHandOutShrinkingChunksOfAtLeastTheMinimum() {
+        try (Parallel p = new Parallel(2)) {
+            int n = 10_000, min = 16;
+            java.util.List<int[]> chunks = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            p.forChunks(n, min, (s, e) -> chunks.add(new int[]{s, e}));
+            chunks.sort(java.util.Comparator.comparingInt(c -> c[0]));
+            assertThat(chunks.getFirst()).containsExactly(0, n / 4);
+            int expectedStart = 0;
+            for (int i = 0; i < chunks.size(); i++) {
+                int[] c = chunks.get(i);
+                assertThat(c[0]).as("chunk %d starts where the previous ended", i).isEqualTo(expectedStart);
+                int left = n - c[0];
+                assertThat(c[1] - c[0]).as("chunk %d at %d", i, c[0]).isEqualTo(Math.min(left, Math.max(min, left / 4)));
+                expectedStart = c[1];
+            }
+            assertThat(expectedStart).isEqualTo(n);
+            assertThat(chunks.getLast()[1] - chunks.getLast()[0]).isLessThanOrEqualTo(min);
+        }
+    }
+
+    /**
      * Workers that wake late must not run a finished call's chunks, nor the next call's twice:
      * many short calls of both kinds back to back, each checked.
      */
@@ -105,8 +130,8 @@ class ParallelTest {
             p.forChunks(100, 100, (s, e) -> seen.add(Thread.currentThread()));
             assertThat(seen).containsExactly(Thread.currentThread());
             assertThatThrownBy(() -> p.forChunks(64, 1, (s, e) -> {
-                if (s == 40) throw new IllegalStateException("chunk 40 failed");
-            })).isInstanceOf(IllegalStateException.class).hasMessage("chunk 40 failed");
+                if (s <= 40 && 40 < e) throw new IllegalStateException("the chunk of index 40 failed");
+            })).isInstanceOf(IllegalStateException.class).hasMessage("the chunk of index 40 failed");
             AtomicInteger sum = new AtomicInteger();
             p.forChunks(100, 7, (s, e) -> sum.addAndGet(e - s));
             assertThat(sum.get()).isEqualTo(100);
