@@ -26,6 +26,10 @@ final class Activations {
     final float[] hb;
     /** (capacity, hiddenDim) w3 x */
     final float[] hb2;
+    /** q, k and v, the outputs of one fused product ({@code Llama.products}) */
+    final float[][] queryKeyValue;
+    /** hb and hb2, the outputs of one fused product */
+    final float[][] gateUp;
     /** (headSize / 2) RoPE rotation of the current position */
     final float[] ropeCos;
     final float[] ropeSin;
@@ -45,6 +49,8 @@ final class Activations {
         this.v = new float[capacity * kvDim];
         this.hb = new float[capacity * hidden];
         this.hb2 = new float[capacity * hidden];
+        this.queryKeyValue = new float[][]{q, k, v};
+        this.gateUp = new float[][]{hb, hb2};
         this.ropeCos = new float[config.headSize() / 2];
         this.ropeSin = new float[config.headSize() / 2];
         this.rowSequence = new InferenceState[capacity];

@@ -252,6 +252,19 @@ public final class Llama {
         else MatMul.matMul(parallel, precision, w, in, out, count, rows, cols);
     }
 
+    /**
+     * outs[i] (count, rows[i]) = in (count, cols) W_iᵀ for matrices that read the same input (Q,
+     * K and V; W1 and W3). One token: one parallel loop over all of them ({@link MatMul#matVecs}),
+     * the same dot products as one loop each. Several: one {@link #product} each.
+     */
+    private void products(boolean perToken, float[] in, int count, int cols, FloatTensor[] ws, float[][] outs, int[] rows) {
+        if (count == 1) {
+            MatMul.matVecs(parallel, precision, in, 0, cols, ws, outs, new int[ws.length], rows);
+            return;
+        }
+        for (int i = 0; i < ws.length; i++) product(perToken, ws[i], in, outs[i], count, rows[i], cols);
+    }
+
     private void checkToken(int token) {
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + config.vocabSize() + ")");
@@ -277,9 +290,11 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            product(perToken, w.wq()[l], a.xb, a.q, count, dim, dim); lora(LoraTarget.Q, l, a.xb, a.q, count);
-            product(perToken, w.wk()[l], a.xb, a.k, count, kvDim, dim); lora(LoraTarget.K, l, a.xb, a.k, count);
-            product(perToken, w.wv()[l], a.xb, a.v, count, kvDim, dim); lora(LoraTarget.V, l, a.xb, a.v, count);
+            products(perToken, a.xb, count, dim, new FloatTensor[]{w.wq()[l], w.wk()[l], w.wv()[l]},
+                    a.queryKeyValue, new int[]{dim, kvDim, kvDim});
+            lora(LoraTarget.Q, l, a.xb, a.q, count);
+            lora(LoraTarget.K, l, a.xb, a.k, count);
+            lora(LoraTarget.V, l, a.xb, a.v, count);
 
             // RoPE on queries and keys, then keys and values into each row's cache at its position
             for (int t = 0; t < count; t++) {
@@ -299,8 +314,9 @@ public final class Llama {
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            product(perToken, w.w1()[l], a.xb, a.hb, count, hidden, dim); lora(LoraTarget.GATE, l, a.xb, a.hb, count);
-            product(perToken, w.w3()[l], a.xb, a.hb2, count, hidden, dim); lora(LoraTarget.UP, l, a.xb, a.hb2, count);
+            products(perToken, a.xb, count, dim, new FloatTensor[]{w.w1()[l], w.w3()[l]}, a.gateUp, new int[]{hidden, hidden});
+            lora(LoraTarget.GATE, l, a.xb, a.hb, count);
+            lora(LoraTarget.UP, l, a.xb, a.hb2, count);
             for (int i = 0; i < count * hidden; i++) {
                 float gate = a.hb[i];
                 a.hb[i] = gate / (1f + (float) Math.exp(-gate)) * a.hb2[i]; // silu(gate) * up

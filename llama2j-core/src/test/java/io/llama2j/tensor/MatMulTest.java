@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -95,6 +96,45 @@ class MatMulTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * The fused products of a layer (Q, K, V; W1, W3) must be the same bits as one matVec per
+     * matrix, whatever the types side by side (here 8-bit integer kernels, packed Q8_0 on the
+     * rounded activations, and float32) and however the rows of all of them are cut into chunks.
+     */
+    @Test
+    void matVecsOfSeveralMatricesAreTheBitsOfOneMatVecEach() {
+        Random r = new Random(6);
+        int cols = 1024, xOffset = 3;
+        int[] rows = {300, 45, 77, 130};
+        float[] x = random(r, cols + xOffset);
+        try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+            Q4_0Tensor q4 = (Q4_0Tensor) RandomTensors.of(GgmlType.Q4_0, (long) rows[0] * cols, r);
+            Q8_0Tensor q8 = (Q8_0Tensor) RandomTensors.of(GgmlType.Q8_0, (long) rows[2] * cols, r);
+            FloatTensor packedQ4 = Q4_0PackedTensor.canPack(q4, cols) ? Q4_0PackedTensor.pack(q4, cols, one) : q4;
+            FloatTensor packedQ8 = Q8_0PackedTensor.canPack(q8, cols) ? Q8_0PackedTensor.pack(q8, cols, one) : q8;
+            FloatTensor[] ws = {packedQ4, RandomTensors.of(GgmlType.Q8_0, (long) rows[1] * cols, r), packedQ8,
+                    F32Tensor.of(random(r, rows[3] * cols))};
+            for (ActivationPrecision precision : ActivationPrecision.values()) {
+                for (Parallel p : new Parallel[]{one, three}) {
+                    float[][] fused = new float[ws.length][], separate = new float[ws.length][];
+                    for (int i = 0; i < ws.length; i++) {
+                        fused[i] = new float[rows[i] + 2];
+                        separate[i] = new float[rows[i] + 2];
+                        MatMul.matVec(one, precision, ws[i], x, xOffset, separate[i], 2, rows[i], cols);
+                    }
+                    MatMul.matVecs(p, precision, x, xOffset, cols, ws, fused, new int[]{2, 2, 2, 2}, rows);
+                    for (int i = 0; i < ws.length; i++) {
+                        assertThat(fused[i]).as("%s, %d threads, matrix %d (%s)", precision, p.threads(), i, ws[i].type())
+                                .containsExactly(separate[i]);
+                    }
+                }
+            }
+            assertThatThrownBy(() -> MatMul.matVecs(one, ActivationPrecision.FLOAT32, x, 0, cols, ws,
+                    new float[3][], new int[4], rows)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("4 matrices for 3 outputs, 4 offsets and 4 row counts");
         }
     }
 
