@@ -59,10 +59,10 @@ public final class Q4_0PackedTensor extends FloatTensor {
      * tiles 16 bytes into a line (no leading shorts; the same model packed both ways in one
      * process, alternating, 13 rounds: 0.87 to 0.96 of the time). Java does not show an array's
      * address, so this counts on how HotSpot's G1 collector, the JVM's default, places an array
-     * as large as a weight matrix (a "humongous" object, half a heap region or more): at the
-     * start of a region, its values after a 16-byte header. Where that does not hold (another
-     * collector, -XX:+UseCompactObjectHeaders, a tiny model's small arrays), the tiles are
-     * merely unaligned: slower, with the same results.
+     * as large as a weight matrix (a "humongous" object, half a heap region or more; the
+     * launcher fixes regions at 2 MB): at the start of a region, its values after a 16-byte
+     * header. Where that does not hold (another collector, -XX:+UseCompactObjectHeaders, a tiny
+     * model's small arrays), the tiles are merely unaligned: slower, with the same results.
      */
     static final int LEADING_SHORTS = (64 - 16) / Short.BYTES;
 
