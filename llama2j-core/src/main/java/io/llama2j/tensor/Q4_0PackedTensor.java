@@ -28,15 +28,15 @@ import static io.llama2j.tensor.Vectors.SHORTS;
  * widened to floats and scaled by their blocks' d_w · d_x: llama.cpp's {@code
  * ggml_vec_dot_q4_0_q8_0}, up to the order of the float additions.
  *
- * <p>After {@link #LEADING_SHORTS} shorts of padding (alignment), a row of {@code cols} values
- * is ⌈cols / 1024⌉ tiles of 288 shorts (576 bytes, as many as the file's 32 blocks take): 8
- * vectors of values, then the 32 block scales as the file's fp16 bits. Blocks sit in the lanes in the order 0, 16, 1, 17, ..., 15, 31 (block b in lane
- * {@link #lane}(b)), so that a vector's 16-bit lanes, read as 32-bit ones, hold blocks 0-15 in
- * their low halves and blocks 16-31 in their high halves: a shift splits both the sums and the
- * scales into the natural block order of the activations' scales, with no shuffle. A last tile
- * that is not full has zero values and zero scales in its missing blocks, which therefore add
- * nothing. The copy lives on the Java heap, where the launcher's
- * {@code -XX:+UseTransparentHugePages} gives it 2 MB pages.
+ * <p>After {@link #LEADING_SHORTS} shorts of padding (alignment), a row of {@code cols} values is
+ * ⌈cols / 1024⌉ tiles of 288 shorts (576 bytes, as many as the file's 32 blocks take): 8 vectors of
+ * values, then the 32 block scales as the file's fp16 bits. Blocks sit in the lanes in the order 0,
+ * 16, 1, 17, ..., 15, 31 (block b in lane {@link #lane}(b)), so that a vector's 16-bit lanes, read
+ * as 32-bit ones, hold blocks 0-15 in their low halves and blocks 16-31 in their high halves: a
+ * shift splits both the sums and the scales into the natural block order of the activations'
+ * scales, with no shuffle. A last tile that is not full has zero values and zero scales in its
+ * missing blocks, which therefore add nothing. The copy lives on the Java heap, where the
+ * launcher's {@code -XX:+UseTransparentHugePages} gives it 2 MB pages.
  *
  * <p>Float activations ({@link #dot}, {@link #dequantize}, {@link #getFloat}: the exact path
  * and prompt batches) read the {@link Q4_0Tensor} this was packed from, whose layout suits them.

@@ -2,6 +2,10 @@ package io.llama2j.tensor;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -89,9 +93,9 @@ class ParallelTest {
     void chunkedLoopsHandOutShrinkingChunksOfAtLeastTheMinimum() {
         try (Parallel p = new Parallel(2)) {
             int n = 10_000, min = 16;
-            java.util.List<int[]> chunks = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            List<int[]> chunks = Collections.synchronizedList(new ArrayList<>());
             p.forChunks(n, min, (s, e) -> chunks.add(new int[]{s, e}));
-            chunks.sort(java.util.Comparator.comparingInt(c -> c[0]));
+            chunks.sort(Comparator.comparingInt(c -> c[0]));
             assertThat(chunks.getFirst()).containsExactly(0, n / 4);
             int expectedStart = 0;
             for (int i = 0; i < chunks.size(); i++) {
