@@ -7,6 +7,7 @@ import io.llama2j.tensor.FloatArrays;
 import io.llama2j.tensor.FloatTensor;
 import io.llama2j.tensor.MatMul;
 import io.llama2j.tensor.Parallel;
+import io.llama2j.tensor.SwiGlu;
 
 /**
  * A Llama 2 model ready to run: configuration, weights and the forward pass (Touvron et al.
@@ -317,10 +318,7 @@ public final class Llama {
             products(perToken, a.xb, count, dim, new FloatTensor[]{w.w1()[l], w.w3()[l]}, a.gateUp, new int[]{hidden, hidden});
             lora(LoraTarget.GATE, l, a.xb, a.hb, count);
             lora(LoraTarget.UP, l, a.xb, a.hb2, count);
-            for (int i = 0; i < count * hidden; i++) {
-                float gate = a.hb[i];
-                a.hb[i] = gate / (1f + (float) Math.exp(-gate)) * a.hb2[i]; // silu(gate) * up
-            }
+            SwiGlu.apply(a.hb, a.hb, a.hb2, 0, count * hidden); // hb = silu(hb) * hb2
             product(perToken, w.w2()[l], a.hb, a.xb, count, dim, hidden); lora(LoraTarget.DOWN, l, a.hb, a.xb, count);
             FloatArrays.addInPlace(a.x, 0, a.xb, 0, count * dim);
         }

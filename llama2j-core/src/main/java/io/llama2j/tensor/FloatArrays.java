@@ -6,18 +6,36 @@ import jdk.incubator.vector.FloatVector;
 public final class FloatArrays {
     private FloatArrays() {}
 
-    /** Numerically stable softmax of x[offset, offset + n) in place (subtracts the maximum first). */
+    /**
+     * Numerically stable softmax of x[offset, offset + n) in place: exp(x − max x) ({@link Exp},
+     * vector lanes and the scalar tail alike), divided by their sum.
+     */
     public static void softmax(float[] x, int offset, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = offset; i < offset + n; i++) max = Math.max(max, x[i]);
-        float sum = 0f;
-        for (int i = offset; i < offset + n; i++) {
-            float e = (float) Math.exp(x[i] - max);
+        int end = offset + n, i = offset;
+        float max = Float.NEGATIVE_INFINITY, sum = 0f;
+        if (Vectors.ENABLED && n >= Vectors.L) {
+            FloatVector m = FloatVector.fromArray(Vectors.F, x, offset);
+            for (i += Vectors.L; i + Vectors.L <= end; i += Vectors.L) m = m.max(FloatVector.fromArray(Vectors.F, x, i));
+            for (int lane = 0; lane < Vectors.L; lane++) max = Math.max(max, m.lane(lane));
+        }
+        for (; i < end; i++) max = Math.max(max, x[i]);
+        i = offset;
+        if (Vectors.ENABLED) {
+            FloatVector acc = FloatVector.zero(Vectors.F);
+            for (; i + Vectors.L <= end; i += Vectors.L) {
+                FloatVector e = Exp.exp(FloatVector.fromArray(Vectors.F, x, i).sub(max));
+                e.intoArray(x, i);
+                acc = acc.add(e);
+            }
+            sum = Vectors.sum(acc);
+        }
+        for (; i < end; i++) {
+            float e = Exp.exp(x[i] - max);
             x[i] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        for (int i = offset; i < offset + n; i++) x[i] *= inv;
+        for (i = offset; i < end; i++) x[i] *= inv;
     }
 
     /** Index of the largest of x[0, n); the lowest index wins ties. */

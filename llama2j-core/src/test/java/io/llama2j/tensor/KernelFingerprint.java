@@ -1,10 +1,11 @@
 package io.llama2j.tensor;
 
+import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Every dot kernel and the batched Gemm on fixed random data, printed as the float bits of the
- * results. {@link KernelDeterminismTest} compares a warmed-up (C2-compiled) run with one in an
+ * Every dot kernel, the batched Gemm, the SwiGLU gate and the softmax on fixed random data,
+ * printed as the float bits of the results. {@link KernelDeterminismTest} compares a warmed-up (C2-compiled) run with one in an
  * interpreted child JVM: kernels must not change their results when the JIT compiles them.
  */
 final class KernelFingerprint {
@@ -42,13 +43,17 @@ final class KernelFingerprint {
                 w.dequantize(cols, values, 0, cols);
                 out.append("packed ").append(type).append(':');
                 for (int r = 0; r < ROWS; r++) out.append(' ').append(Integer.toHexString(Float.floatToRawIntBits(w.dot((long) r * cols, x, 0, cols))));
-                out.append(" | dequantized ").append(java.util.Arrays.hashCode(values)).append('\n');
+                out.append(" | dequantized ").append(Arrays.hashCode(values)).append('\n');
             }
         }
         float[] a = new float[1000], b = new float[1000];
         Random random = new Random(3);
         for (int i = 0; i < a.length; i++) { a[i] = (float) random.nextGaussian(); b[i] = (float) random.nextGaussian(); }
         out.append("FloatArrays.dot: ").append(Integer.toHexString(Float.floatToRawIntBits(FloatArrays.dot(a, 0, b, 0, a.length)))).append('\n');
+        float[] gated = new float[a.length], probabilities = a.clone();
+        SwiGlu.apply(gated, a, b, 0, a.length);
+        FloatArrays.softmax(probabilities, 1, a.length - 1);
+        out.append("SwiGlu: ").append(Arrays.hashCode(gated)).append(", softmax: ").append(Arrays.hashCode(probabilities)).append('\n');
         return out.toString();
     }
 

@@ -1,8 +1,8 @@
 package io.llama2j.train.kernels;
 
+import io.llama2j.tensor.Exp;
 import io.llama2j.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -81,19 +81,7 @@ public final class CrossEntropyOps {
             FloatVector acc = FloatVector.zero(F);
             for (; i <= blockEnd; i += L) {
                 FloatVector x = FloatVector.fromArray(F, z, base + i).sub(max);
-                FloatVector t = x.fma(Exp.LOG2_E, Exp.ROUNDING);
-                FloatVector k = t.sub(Exp.ROUNDING);
-                FloatVector r = k.fma(FloatVector.broadcast(F, -Exp.LN2_HIGH), x);
-                r = k.fma(FloatVector.broadcast(F, -Exp.LN2_LOW), r);
-                FloatVector p = r.fma(Exp.P0, Exp.P1);
-                p = p.fma(r, FloatVector.broadcast(F, Exp.P2));
-                p = p.fma(r, FloatVector.broadcast(F, Exp.P3));
-                p = p.fma(r, FloatVector.broadcast(F, Exp.P4));
-                p = p.fma(r, FloatVector.broadcast(F, Exp.P5));
-                FloatVector y = p.fma(r.mul(r), r).add(1f);
-                FloatVector scale = ((IntVector) t.viewAsIntegralLanes()).sub(Exp.ROUNDING_BITS).add(Exp.EXPONENT_BIAS)
-                        .lanewise(VectorOperators.LSHL, Exp.MANTISSA_BITS).viewAsFloatingLanes();
-                FloatVector e = y.mul(scale).blend(0f, x.lt(Exp.MIN_ARGUMENT));
+                FloatVector e = Exp.exp(x);
                 e.intoArray(z, base + i);
                 acc = acc.add(e);
             }

@@ -8,36 +8,8 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** The FMA-only exponential of the softmax, and the vectorized cross-entropy built on it. */
-class ExpTest {
-    @Test
-    void expIsWithinTwoUlpOfMathExpOnTheSoftmaxRangeAndZeroBelowIt() {
-        for (float x = 0f; x >= Exp.MIN_ARGUMENT; x -= 0.0137f) {
-            float expected = (float) Math.exp(x);
-            assertThat(Exp.exp(x)).as("exp(%s)", x).isCloseTo(expected, within(2 * Math.ulp(expected)));
-        }
-        assertThat(Exp.exp(0f)).isEqualTo(1f);
-        assertThat(Exp.exp(-88f)).isZero();
-        assertThat(Exp.exp(Float.NEGATIVE_INFINITY)).isZero();
-    }
-
-    @Test
-    void sigmoidOfTheSwiGluGateMatchesTheDefinitionWithoutOverflowAtLargeMagnitudes() {
-        for (float g = -120f; g <= 120f; g += 0.0731f) {
-            double expected = 1 / (1 + Math.exp(-g));
-            assertThat((double) SwiGluOps.sigmoid(g)).as("sigmoid(%s)", g).isCloseTo(expected, within(3e-7 * expected + 1e-30));
-        }
-        float[] g = {-1000f, -50f, -0.5f, -0f, 0f, 0.5f, 50f, 1000f, 3f, -3f, 7f, -7f, 1f, -1f, 2f, -2f, 0.1f};
-        float[] u = new float[g.length], h = new float[g.length];
-        java.util.Arrays.fill(u, 2f);
-        try (Parallel parallel = new Parallel(1)) {
-            SwiGluOps.forward(parallel, h, g, u, g.length); // one vector of up to 16 lanes and a scalar tail
-        }
-        for (int i = 0; i < g.length; i++) {
-            assertThat(h[i]).as("silu(%s) * 2", g[i]).isEqualTo(g[i] * SwiGluOps.sigmoid(g[i]) * 2f);
-        }
-    }
-
+/** The vectorized cross-entropy, built on the FMA-only exponential ({@link io.llama2j.tensor.Exp}). */
+class CrossEntropyOpsTest {
     @Test
     void vectorizedCrossEntropyMatchesTheScalarDefinitionForLongAndShortRows() {
         SplittableRandom random = new SplittableRandom(5);
