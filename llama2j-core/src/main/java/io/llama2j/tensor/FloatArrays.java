@@ -27,7 +27,13 @@ public final class FloatArrays {
                 e.intoArray(x, i);
                 acc = acc.add(e);
             }
-            sum = Vectors.sum(acc);
+            // Vectors.sum written out: called here it was past C2's inlining budget (with Exp
+            // inlined), and boxed the vector on every call
+            if (Vectors.L > 8) acc = acc.add(acc.rearrange(Vectors.SWAP_8));
+            if (Vectors.L > 4) acc = acc.add(acc.rearrange(Vectors.SWAP_4));
+            if (Vectors.L > 2) acc = acc.add(acc.rearrange(Vectors.SWAP_2));
+            if (Vectors.L > 1) acc = acc.add(acc.rearrange(Vectors.SWAP_1));
+            sum = acc.lane(0);
         }
         for (; i < end; i++) {
             float e = Exp.exp(x[i] - max);
