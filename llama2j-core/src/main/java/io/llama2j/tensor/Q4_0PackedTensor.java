@@ -1,5 +1,6 @@
 package io.llama2j.tensor;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -7,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static io.llama2j.tensor.Vectors.BYTES_OF_SHORTS;
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.L;
 import static io.llama2j.tensor.Vectors.SHORTS;
@@ -21,7 +23,8 @@ import static io.llama2j.tensor.Vectors.SHORTS;
  * 128 weights, which held one core to 60% of what it can stream. Here one 64-byte load holds 4
  * consecutive values of each of 32 blocks (lane b: values 4v..4v+3 of block b, 4 bits each); a
  * shift and a mask give one value of all 32 blocks, one 16-bit multiply by the 32 matching
- * activations and one add accumulate them: 16 operations per 128 weights. Each lane's sum is a
+ * activations (loaded as bytes and widened) and one add accumulate them: 20 operations per 128
+ * weights. Each lane's sum is a
  * block's integer dot product Σ (nibble − 8) · q, which fits in 16 bits (|Σ| ≤ 32 · 8 · 127 =
  * 32512), so the wrapping 16-bit adds are exact, with the zero point entering as −8 · Σq (kept by
  * {@link Q8Activations}) in the accumulator's start value. After 32 values the 32 sums are
@@ -175,13 +178,15 @@ public final class Q4_0PackedTensor extends FloatTensor {
 
     /**
      * Σ this[row · cols + c] · x[c] over the row, with x quantized by {@link Q8Activations#quantize}
-     * (whose tiled copy lines its values up with the lanes). Per tile: two 16-bit accumulators
-     * (so that the adds do not all wait on each other), 8 loads of 4 values per block, then one
-     * widening and one multiply-add by d_w · d_x per 16 blocks.
+     * (whose tiled copy lines its values up with the lanes, as bytes widened to 16 bits on
+     * loading). Per tile: two 16-bit accumulators (so that the adds do not all wait on each
+     * other), 8 loads of 4 values per block, then one widening and one multiply-add by d_w · d_x
+     * per 16 blocks.
      */
     public float dotQ8(int row, Q8Activations x) {
         if (x.length() != cols) throw new IllegalArgumentException("activations of length " + x.length() + " for rows of " + cols);
-        short[] w = tiles, xq = x.tiledValues, zeroPoints = x.tiledZeroPoints;
+        short[] w = tiles, zeroPoints = x.tiledZeroPoints;
+        byte[] xq = x.tiledValues;
         float[] xd = x.scales;
         FloatVector low = FloatVector.zero(F), high = low;
         int at = LEADING_SHORTS + row * tilesPerRow * TILE_SHORTS;
@@ -190,10 +195,10 @@ public final class Q4_0PackedTensor extends FloatTensor {
             ShortVector even = ShortVector.fromArray(SHORTS, zeroPoints, t * TILE_BLOCKS), odd = ShortVector.zero(SHORTS);
             for (int v = 0; v < 8; v++, xi += 4 * TILE_BLOCKS) {
                 ShortVector p = ShortVector.fromArray(SHORTS, w, at + v * TILE_BLOCKS);
-                even = even.add(p.and((short) 0xF).mul(ShortVector.fromArray(SHORTS, xq, xi)));
-                odd = odd.add(p.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(SHORTS, xq, xi + TILE_BLOCKS)));
-                even = even.add(p.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(ShortVector.fromArray(SHORTS, xq, xi + 2 * TILE_BLOCKS)));
-                odd = odd.add(p.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(SHORTS, xq, xi + 3 * TILE_BLOCKS)));
+                even = even.add(p.and((short) 0xF).mul((ShortVector) ByteVector.fromArray(BYTES_OF_SHORTS, xq, xi).convertShape(VectorOperators.B2S, SHORTS, 0)));
+                odd = odd.add(p.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul((ShortVector) ByteVector.fromArray(BYTES_OF_SHORTS, xq, xi + TILE_BLOCKS).convertShape(VectorOperators.B2S, SHORTS, 0)));
+                even = even.add(p.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul((ShortVector) ByteVector.fromArray(BYTES_OF_SHORTS, xq, xi + 2 * TILE_BLOCKS).convertShape(VectorOperators.B2S, SHORTS, 0)));
+                odd = odd.add(p.lanewise(VectorOperators.LSHR, 12).mul((ShortVector) ByteVector.fromArray(BYTES_OF_SHORTS, xq, xi + 3 * TILE_BLOCKS).convertShape(VectorOperators.B2S, SHORTS, 0)));
             }
             // lanes as 32-bit pairs: blocks 0-15 in the low halves, 16-31 in the high ones
             IntVector sums = even.add(odd).reinterpretAsInts();

@@ -45,9 +45,12 @@ public final class Q8Activations {
     /**
      * The values again, lined up with {@link Q4_0PackedTensor}'s lanes: per tile of 32 blocks,
      * value k of block b at k · 32 + {@link Q4_0PackedTensor#lane}(b) (zero in the blocks a last
-     * tile lacks).
+     * tile lacks). Bytes, which the kernel widens to shorts as it loads them: with shorts, the
+     * activations of a row took twice the weights' bytes of L1 cache traffic, and the kernel
+     * streamed 7B-shaped matrices from memory at 15-30 GB/s where bytes reached 24-46 (one and
+     * two threads; the 11008-wide W2, whose 22 KB of shorts crowd the 32 KB L1, gained most).
      */
-    short[] tiledValues = new short[0];
+    byte[] tiledValues = new byte[0];
     /**
      * Per block, in the same lane order: −8 · Σq modulo 2^16, the zero point's share of
      * Σ (nibble − 8) · q.
@@ -78,7 +81,7 @@ public final class Q8Activations {
             values = new short[n];
             scales = new float[paddedBlocks];
             scaledSums = new float[blocks];
-            tiledValues = new short[paddedBlocks * BLOCK];
+            tiledValues = new byte[paddedBlocks * BLOCK];
             tiledZeroPoints = new short[paddedBlocks];
         }
         length = n;
@@ -87,7 +90,7 @@ public final class Q8Activations {
         int lastTile = Math.max(0, paddedBlocks - Q4_0PackedTensor.TILE_BLOCKS);
         Arrays.fill(scales, blocks, paddedBlocks, 0f);
         Arrays.fill(tiledZeroPoints, lastTile, paddedBlocks, (short) 0);
-        Arrays.fill(tiledValues, lastTile * BLOCK, paddedBlocks * BLOCK, (short) 0);
+        Arrays.fill(tiledValues, lastTile * BLOCK, paddedBlocks * BLOCK, (byte) 0);
         for (int b = 0; b < blocks; b++) {
             int at = offset + b * BLOCK;
             int qAt = b * BLOCK;
@@ -121,7 +124,7 @@ public final class Q8Activations {
             int lane = Q4_0PackedTensor.lane(b % Q4_0PackedTensor.TILE_BLOCKS);
             tiledZeroPoints[b - b % Q4_0PackedTensor.TILE_BLOCKS + lane] = (short) (-Q4_0Tensor.ZERO_POINT * sum);
             int tileAt = b / Q4_0PackedTensor.TILE_BLOCKS * Q4_0PackedTensor.TILE_VALUES + lane;
-            for (int k = 0; k < BLOCK; k++) tiledValues[tileAt + k * Q4_0PackedTensor.TILE_BLOCKS] = values[qAt + k];
+            for (int k = 0; k < BLOCK; k++) tiledValues[tileAt + k * Q4_0PackedTensor.TILE_BLOCKS] = (byte) values[qAt + k];
         }
         return this;
     }

@@ -37,6 +37,8 @@ final class Vectors {
     static final VectorSpecies<Short> S = ENABLED ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE)) : null;
     /** 2L short lanes, the shape of F (the 16-bit integer kernels' full-width vectors). */
     static final VectorSpecies<Short> SHORTS = ENABLED ? VectorSpecies.of(short.class, F.vectorShape()) : null;
+    /** 2L byte lanes (128 or 256 bits), widened to SHORTS (the 8-bit activations of the Q4_0 tile kernel). */
+    static final VectorSpecies<Byte> BYTES_OF_SHORTS = ENABLED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(2 * L * Byte.SIZE)) : null;
     /** L int lanes, the shape of F. */
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
