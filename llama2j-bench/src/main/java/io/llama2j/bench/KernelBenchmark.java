@@ -57,7 +57,7 @@ import java.util.concurrent.TimeUnit;
  * heap with transparent huge pages as the launcher asks); the others are read from native memory
  * in the file's layout, as from a memory-mapped file. Generation's default is matVec8: the
  * packed Q4_0 layout is made for its integer kernel (matVec and matMul read the file's blocks
- * it was copied from), and packed Q8_0 multiplies the quantized activations as floats.
+ * it was copied from), and packed Q8_0 has one too.
  *
  * <p>Run: {@code java -jar llama2j-bench/target/benchmarks.jar KernelBenchmark}
  * (add {@code -p type=Q4_0} for one type).

@@ -13,10 +13,10 @@ public enum ActivationPrecision {
      * ({@link Q8Activations}), as llama.cpp's CPU backend does, which moves logits by up to
      * PROVENANCE.md's "llama.cpp vs exact" column and makes them equal to llama.cpp's own. The
      * products are then integer multiply-adds scaled once per block (packed Q4_0: the fastest
-     * generation kernel, {@link Q4_0PackedTensor#dotQ8}; Q4_0 and Q8_0 in the file's layout), or,
-     * where the float kernel is the faster one (packed Q8_0, prompt batches), float products of
-     * the values the quantization keeps, equal up to float32 summation order. Other weight types
-     * stay float32.
+     * generation kernel, {@link Q4_0PackedTensor#dotQ8}; packed Q8_0, and Q4_0 and Q8_0 in the
+     * file's layout), or, for prompt batches, whose matrix-matrix kernel multiplies floats, float
+     * products of the values the quantization keeps, equal up to float32 summation order. Other
+     * weight types stay float32.
      */
     QUANTIZED_8BIT
 }

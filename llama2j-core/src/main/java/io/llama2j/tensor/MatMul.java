@@ -39,7 +39,7 @@ public final class MatMul {
 
     /** Quantized activations of the threads that call matVec, reused from call to call. */
     private static final ThreadLocal<Q8Activations> QUANTIZED_X = ThreadLocal.withInitial(Q8Activations::new);
-    /** Quantized activations as floats (prompt batches, packed Q8_0), per calling thread (grown as needed). */
+    /** Quantized activations as floats (prompt batches), per calling thread (grown as needed). */
     private static final ThreadLocal<float[][]> QUANTIZED_BATCH = ThreadLocal.withInitial(() -> new float[][]{new float[0]});
 
     /** out[outOffset + r] = Σ_c W[r, c] · x[xOffset + c] for r in [0, rows). */
@@ -77,39 +77,23 @@ public final class MatMul {
         // the 8-bit path applies per matrix; the input is quantized at most once for all of them
         boolean quantized = precision == ActivationPrecision.QUANTIZED_8BIT && cols % Q8Activations.BLOCK == 0;
         Q8Activations xq = null;
-        float[] rounded = null;
         for (FloatTensor w : ws) {
-            if (!quantized || !Q8Activations.appliesTo(w)) continue;
-            if (xq == null) xq = QUANTIZED_X.get().quantize(x, xOffset, cols);
-            if (!hasIntegerKernel(w) && rounded == null) {
-                rounded = batchBuffer(cols);
-                xq.dequantize(rounded, 0);
+            if (quantized && Q8Activations.appliesTo(w)) {
+                xq = QUANTIZED_X.get().quantize(x, xOffset, cols);
+                break;
             }
         }
         Q8Activations integerX = xq;
-        float[] roundedX = rounded;
         parallel.forChunks(totalRows, minChunkRows(cols), (start, end) -> {
             int first = 0;
             for (int i = 0; i < ws.length; first += rows[i], i++) {
                 int from = Math.max(start, first) - first, to = Math.min(end, first + rows[i]) - first;
                 if (from >= to) continue;
                 FloatTensor w = ws[i];
-                if (integerX != null && Q8Activations.appliesTo(w) && hasIntegerKernel(w)) {
-                    integerRows(w, integerX, outs[i], outOffsets[i], from, to, cols);
-                } else if (integerX != null && Q8Activations.appliesTo(w)) {
-                    // packed Q8_0: its float kernel is faster than an integer one (8-bit products
-                    // need 32-bit sums), so it multiplies the values the quantization keeps
-                    floatRows(w, roundedX, 0, outs[i], outOffsets[i], from, to, cols);
-                } else {
-                    floatRows(w, x, xOffset, outs[i], outOffsets[i], from, to, cols);
-                }
+                if (integerX != null && Q8Activations.appliesTo(w)) integerRows(w, integerX, outs[i], outOffsets[i], from, to, cols);
+                else floatRows(w, x, xOffset, outs[i], outOffsets[i], from, to, cols);
             }
         });
-    }
-
-    /** Whether {@code w} has a kernel for 8-bit activations as integers ({@link #integerRows}). */
-    private static boolean hasIntegerKernel(FloatTensor w) {
-        return w instanceof Q4_0PackedTensor || w instanceof Q4_0Tensor || w instanceof Q8_0Tensor;
     }
 
     // One dot per row, one loop per kernel, each kernel compiled on its own: routing every row
@@ -126,6 +110,9 @@ public final class MatMul {
                 for (int r = start; r < end; r++) out[outOffset + r] = q4.dotQ8((long) r * cols, xq, cols);
             }
             case Q8_0Tensor q8 -> {
+                for (int r = start; r < end; r++) out[outOffset + r] = q8.dotQ8((long) r * cols, xq, cols);
+            }
+            case Q8_0PackedTensor q8 -> {
                 for (int r = start; r < end; r++) out[outOffset + r] = q8.dotQ8((long) r * cols, xq, cols);
             }
             default -> throw new IllegalStateException("no 8-bit kernel for " + w.type());

@@ -107,7 +107,7 @@ public final class Q4_0Tensor extends BlockTensor {
     public float dotQ8(long offset, Q8Activations x, int n) {
         long first = offset / BLOCK;
         int blocks = n / BLOCK;
-        short[] q = x.values;
+        byte[] q = x.values;
         float[] xd = x.scales, xs = x.scaledSums;
         float zeroPointSum = 0f;
         if (!Q8Activations.vectorKernels()) {
@@ -131,8 +131,8 @@ public final class Q4_0Tensor extends BlockTensor {
             int qi = b * BLOCK;
             float dw = half(at);
             ShortVector p0 = (ShortVector) ByteVector.fromMemorySegment(B, data, at + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector s0 = p0.and((short) 0x0F).mul(ShortVector.fromArray(S, q, qi))
-                    .add(p0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, q, qi + BLOCK / 2)));
+            ShortVector s0 = p0.and((short) 0x0F).mul((ShortVector) ByteVector.fromArray(B, q, qi).convertShape(VectorOperators.B2S, S, 0))
+                    .add(p0.lanewise(VectorOperators.LSHR, 4).mul((ShortVector) ByteVector.fromArray(B, q, qi + BLOCK / 2).convertShape(VectorOperators.B2S, S, 0)));
             even = ((FloatVector) s0.convertShape(VectorOperators.S2F, F, 0)).fma(FloatVector.broadcast(F, dw * xd[b]), even);
             zeroPointSum += dw * xs[b];
             if (b + 1 == blocks) break;
@@ -140,8 +140,8 @@ public final class Q4_0Tensor extends BlockTensor {
             int qi1 = qi + BLOCK;
             float dw1 = half(at1);
             ShortVector p1 = (ShortVector) ByteVector.fromMemorySegment(B, data, at1 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector s1 = p1.and((short) 0x0F).mul(ShortVector.fromArray(S, q, qi1))
-                    .add(p1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, q, qi1 + BLOCK / 2)));
+            ShortVector s1 = p1.and((short) 0x0F).mul((ShortVector) ByteVector.fromArray(B, q, qi1).convertShape(VectorOperators.B2S, S, 0))
+                    .add(p1.lanewise(VectorOperators.LSHR, 4).mul((ShortVector) ByteVector.fromArray(B, q, qi1 + BLOCK / 2).convertShape(VectorOperators.B2S, S, 0)));
             odd = ((FloatVector) s1.convertShape(VectorOperators.S2F, F, 0)).fma(FloatVector.broadcast(F, dw1 * xd[b + 1]), odd);
             zeroPointSum += dw1 * xs[b + 1];
         }

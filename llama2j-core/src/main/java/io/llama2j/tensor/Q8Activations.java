@@ -1,16 +1,16 @@
 package io.llama2j.tensor;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
+import static io.llama2j.tensor.Vectors.B;
 import static io.llama2j.tensor.Vectors.F;
 import static io.llama2j.tensor.Vectors.I;
 import static io.llama2j.tensor.Vectors.L;
-import static io.llama2j.tensor.Vectors.S;
 
 /**
  * An activation vector quantized to ggml Q8_0 blocks, as llama.cpp's CPU backend converts the
@@ -20,9 +20,12 @@ import static io.llama2j.tensor.Vectors.S;
  * ({@link Q4_0PackedTensor#dotQ8}, {@link Q4_0Tensor#dotQ8}, {@link Q8_0Tensor#dotQ8}) and scale
  * once per block; the values are kept twice, in order and in the packed Q4_0 kernel's tile order.
  *
- * <p>The values are kept widened to shorts: the kernels multiply them as 16-bit lanes (the Vector
- * API has no 8-bit multiply-add), and loading shorts saves them one widening per block. A buffer
- * is reused from call to call and grows only when a longer vector comes: nothing is allocated per
+ * <p>The values are kept as bytes, and the kernels widen them to 16-bit lanes as they load them
+ * (the Vector API has no 8-bit multiply-add). Kept widened to shorts, they saved the kernels that
+ * widening but doubled the activations' share of the L1 cache: a 7B model's W2 row (11008 values,
+ * 22 KB as shorts against a 32 KB L1) streamed from memory at half the speed of the other
+ * matrices, and every product lost a third of its speed (see {@link #tiledValues}). A buffer is
+ * reused from call to call and grows only when a longer vector comes: nothing is allocated per
  * token.
  */
 public final class Q8Activations {
@@ -36,7 +39,7 @@ public final class Q8Activations {
      */
     private static final float ROUNDING_MAGIC = 12582912f;
 
-    short[] values = new short[0];
+    byte[] values = new byte[0];
     /**
      * Per block: d, the fp16-rounded scale; zero past the last block up to a whole tile of
      * {@link Q4_0PackedTensor#TILE_BLOCKS}, so that the tile kernel's last vector reads zeros.
@@ -45,10 +48,9 @@ public final class Q8Activations {
     /**
      * The values again, lined up with {@link Q4_0PackedTensor}'s lanes: per tile of 32 blocks,
      * value k of block b at k · 32 + {@link Q4_0PackedTensor#lane}(b) (zero in the blocks a last
-     * tile lacks). Bytes, which the kernel widens to shorts as it loads them: with shorts, the
-     * activations of a row took twice the weights' bytes of L1 cache traffic, and the kernel
-     * streamed 7B-shaped matrices from memory at 15-30 GB/s where bytes reached 24-46 (one and
-     * two threads; the 11008-wide W2, whose 22 KB of shorts crowd the 32 KB L1, gained most).
+     * tile lacks). Bytes, as the class comment explains: the tile kernel streamed 7B-shaped
+     * matrices from memory at 15-30 GB/s with shorts here, at 24-46 GB/s with bytes (one and two
+     * threads).
      */
     byte[] tiledValues = new byte[0];
     /**
@@ -78,7 +80,7 @@ public final class Q8Activations {
         int blocks = n / BLOCK;
         int paddedBlocks = Math.ceilDiv(blocks, Q4_0PackedTensor.TILE_BLOCKS) * Q4_0PackedTensor.TILE_BLOCKS;
         if (values.length < n || scales.length < paddedBlocks) {
-            values = new short[n];
+            values = new byte[n];
             scales = new float[paddedBlocks];
             scaledSums = new float[blocks];
             tiledValues = new byte[paddedBlocks * BLOCK];
@@ -110,13 +112,13 @@ public final class Q8Activations {
                 for (int j = 0; j < BLOCK; j += L) {
                     IntVector q = (IntVector) FloatVector.fromArray(F, x, at + j).mul(id).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC)
                             .convert(VectorOperators.F2I, 0);
-                    ((ShortVector) q.convertShape(VectorOperators.I2S, S, 0)).intoArray(values, qAt + j);
+                    ((ByteVector) q.convertShape(VectorOperators.I2B, B, 0)).intoArray(values, qAt + j);
                     sum += q.reduceLanes(VectorOperators.ADD); // integer sum: exact in any order
                 }
             } else {
                 for (int j = 0; j < BLOCK; j++) {
                     int q = (int) Math.rint(x[at + j] * id);
-                    values[qAt + j] = (short) q;
+                    values[qAt + j] = (byte) q;
                     sum += q;
                 }
             }
@@ -124,7 +126,7 @@ public final class Q8Activations {
             int lane = Q4_0PackedTensor.lane(b % Q4_0PackedTensor.TILE_BLOCKS);
             tiledZeroPoints[b - b % Q4_0PackedTensor.TILE_BLOCKS + lane] = (short) (-Q4_0Tensor.ZERO_POINT * sum);
             int tileAt = b / Q4_0PackedTensor.TILE_BLOCKS * Q4_0PackedTensor.TILE_VALUES + lane;
-            for (int k = 0; k < BLOCK; k++) tiledValues[tileAt + k * Q4_0PackedTensor.TILE_BLOCKS] = (byte) values[qAt + k];
+            for (int k = 0; k < BLOCK; k++) tiledValues[tileAt + k * Q4_0PackedTensor.TILE_BLOCKS] = values[qAt + k];
         }
         return this;
     }

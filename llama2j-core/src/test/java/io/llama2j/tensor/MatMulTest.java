@@ -101,8 +101,8 @@ class MatMulTest {
 
     /**
      * The fused products of a layer (Q, K, V; W1, W3) must be the same bits as one matVec per
-     * matrix, whatever the types side by side (here 8-bit integer kernels, packed Q8_0 on the
-     * rounded activations, and float32) and however the rows of all of them are cut into chunks.
+     * matrix, whatever the types side by side (here 8-bit integer kernels of both layouts, and
+     * float32) and however the rows of all of them are cut into chunks.
      */
     @Test
     void matVecsOfSeveralMatricesAreTheBitsOfOneMatVecEach() {

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The packed copies of Q4_0 and Q8_0 matrices hold the file's values bit for bit, and their dot
  * kernels agree with the file-layout kernels up to float rounding (the sums run in another
- * order): Q8_0's with float activations, Q4_0's with 8-bit ones.
+ * order), or to the bit where they do the same operations: Q8_0's with float activations and
+ * with 8-bit ones, Q4_0's with 8-bit ones.
  */
 class PackedTensorsTest {
     private static final int ROWS = 6, COLS = 3 * 128 + 1024;
@@ -65,6 +66,40 @@ class PackedTensorsTest {
         double expected = 0;
         for (int i = 0; i < 64; i++) expected += source.getFloat(32 + i) * x[i];
         assertThat((double) packed.dot(32, x, 0, 64)).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4));
+    }
+
+    /**
+     * The packed Q8_0 integer kernel does the file-layout kernel's operations in the same order,
+     * so the two layouts give generation the same bits; both equal the definition,
+     * Σ_blocks d_w · d_x · Σ w · q, up to float rounding.
+     */
+    @Test
+    void q8_0IntegerKernelGivesTheFileLayoutKernelsBits() {
+        Random random = new Random(13);
+        Q8_0Tensor source = (Q8_0Tensor) RandomTensors.of(GgmlType.Q8_0, (long) ROWS * COLS, random);
+        Q8_0PackedTensor packed = (Q8_0PackedTensor) pack(source, COLS);
+        float[] x = new float[COLS];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        Q8Activations q = new Q8Activations().quantize(x, 0, COLS);
+        for (int r = 0; r < ROWS; r++) {
+            long offset = (long) r * COLS;
+            float actual = packed.dotQ8(offset, q, COLS);
+            assertThat(Float.floatToRawIntBits(actual)).as("row %d", r).isEqualTo(Float.floatToRawIntBits(source.dotQ8(offset, q, COLS)));
+            double expected = 0, magnitude = 0;
+            for (int b = 0; b < COLS / 32; b++) {
+                long blockAt = (offset / 32 + b) * Q8_0Tensor.BYTES;
+                double scales = (double) Float.float16ToFloat(source.data.get(Vectors.SHORT_LE, blockAt)) * q.scale(b);
+                long products = 0;
+                for (int j = 0; j < 32; j++) {
+                    long product = source.data.get(Vectors.BYTE, blockAt + 2 + j) * q.value(b * 32 + j);
+                    products += product;
+                    magnitude += Math.abs(product * scales);
+                }
+                expected += scales * products;
+            }
+            assertThat((double) actual).as("row %d against the definition", r).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * magnitude));
+        }
+        assertThatThrownBy(() -> packed.dotQ8(16, q, 64)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("whole blocks");
     }
 
     /**

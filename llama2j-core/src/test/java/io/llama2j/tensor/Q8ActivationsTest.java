@@ -59,7 +59,7 @@ class Q8ActivationsTest {
     void aBufferIsReusedForShorterVectorsAndGrowsForLongerOnes() {
         Q8Activations q = new Q8Activations();
         q.quantize(new float[128], 0, 128);
-        short[] first = q.values;
+        byte[] first = q.values;
         q.quantize(new float[64], 0, 64);
         assertThat(q.values).isSameAs(first);
         assertThat(q.length()).isEqualTo(64);
