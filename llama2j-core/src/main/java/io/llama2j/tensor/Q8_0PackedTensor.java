@@ -24,7 +24,8 @@ import static io.llama2j.tensor.Vectors.L;
  * {@code -XX:+UseTransparentHugePages}: generation on the 7B shape ran 2.2× faster than from
  * the mapped file (3.68 against 1.71 tokens/s, BENCHMARKS.md "Speed").
  *
- * <p>Only for 16-lane (AVX-512) vectors and rows of whole blocks: {@link #canPack}.
+ * <p>Generation multiplies it with 8-bit activations ({@link #dotQ8}); {@link #dot} serves float
+ * activations. Only for 16-lane (AVX-512) vectors and rows of whole blocks: {@link #canPack}.
  */
 public final class Q8_0PackedTensor extends FloatTensor {
     private static final int BLOCK = Q8_0Tensor.BLOCK;
