@@ -13,14 +13,15 @@ public final class FloatArrays {
     public static void softmax(float[] x, int offset, int n) {
         int end = offset + n, i = offset;
         float max = Float.NEGATIVE_INFINITY, sum = 0f;
-        if (Vectors.ENABLED && n >= Vectors.L) {
+        boolean vectors = Vectors.ENABLED && n >= Exp.MIN_VECTOR_LENGTH;
+        if (vectors) {
             FloatVector m = FloatVector.fromArray(Vectors.F, x, offset);
             for (i += Vectors.L; i + Vectors.L <= end; i += Vectors.L) m = m.max(FloatVector.fromArray(Vectors.F, x, i));
             for (int lane = 0; lane < Vectors.L; lane++) max = Math.max(max, m.lane(lane));
         }
         for (; i < end; i++) max = Math.max(max, x[i]);
         i = offset;
-        if (Vectors.ENABLED) {
+        if (vectors) {
             FloatVector acc = FloatVector.zero(Vectors.F);
             for (; i + Vectors.L <= end; i += Vectors.L) {
                 FloatVector e = Exp.exp(FloatVector.fromArray(Vectors.F, x, i).sub(max));

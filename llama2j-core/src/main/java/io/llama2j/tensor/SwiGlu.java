@@ -21,7 +21,7 @@ public final class SwiGlu {
     /** h[i] = g[i] · σ(g[i]) · u[i] for i in [from, to); h may be g or u (in place). */
     public static void apply(float[] h, float[] g, float[] u, int from, int to) {
         int i = from;
-        if (Vectors.ENABLED) {
+        if (Vectors.ENABLED && to - from >= Exp.MIN_VECTOR_LENGTH) {
             for (; i + L <= to; i += L) {
                 FloatVector gv = FloatVector.fromArray(F, g, i);
                 FloatVector e = Exp.exp(gv.abs().neg());

@@ -46,28 +46,35 @@ class ExpTest {
 
     @Test
     void swiGluGivesEachValueTheSameBitsInVectorLanesTheTailAndInPlace() {
-        float[] g = {-1000f, -50f, -0.5f, -0f, 0f, 0.5f, 50f, 1000f, 3f, -3f, 7f, -7f, 1f, -1f, 2f, -2f, 0.1f,
+        float[] special = {-1000f, -50f, -0.5f, -0f, 0f, 0.5f, 50f, 1000f, 3f, -3f, 7f, -7f, 1f, -1f, 2f, -2f, 0.1f,
                 Float.POSITIVE_INFINITY, -11f, 0.25f};
-        float[] u = new float[g.length], h = new float[g.length];
-        for (int i = 0; i < u.length; i++) u[i] = 2f - i * 0.125f;
-        SwiGlu.apply(h, g, u, 0, g.length); // one vector of up to 16 lanes and a scalar tail
-        for (int i = 0; i < g.length; i++) {
+        int n = Exp.MIN_VECTOR_LENGTH + 37; // vectors and a scalar tail
+        SplittableRandom random = new SplittableRandom(3);
+        float[] g = new float[n], u = new float[n], h = new float[n];
+        for (int i = 0; i < n; i++) {
+            g[i] = i < special.length ? special[i] : (float) (6 * random.nextGaussian());
+            u[i] = (float) random.nextGaussian();
+        }
+        SwiGlu.apply(h, g, u, 0, n);
+        for (int i = 0; i < n; i++) {
             assertThat(h[i]).as("silu(%s) * %s", g[i], u[i]).isEqualTo(g[i] * SwiGlu.sigmoid(g[i]) * u[i]);
             assertThat((double) h[i]).as("silu(%s) * %s against the definition", g[i], u[i])
                     .isCloseTo(g[i] / (1 + Math.exp(-g[i])) * u[i], within(1e-6 * Math.abs(h[i]) + 1e-30));
         }
-        float[] shifted = g.clone(); // the same values, starting 3 lanes later and in place
-        float[] gate = new float[g.length + 3], up = new float[g.length + 3];
-        System.arraycopy(shifted, 0, gate, 3, g.length);
-        System.arraycopy(u, 0, up, 3, u.length);
+        float[] gate = new float[n + 3], up = new float[n + 3]; // the same values 3 lanes later, in place
+        System.arraycopy(g, 0, gate, 3, n);
+        System.arraycopy(u, 0, up, 3, n);
         SwiGlu.apply(gate, gate, up, 3, gate.length);
         assertThat(Arrays.copyOfRange(gate, 3, gate.length)).isEqualTo(h);
+        float[] few = new float[special.length]; // a short range stays scalar: the same bits
+        SwiGlu.apply(few, g, u, 0, few.length);
+        assertThat(few).isEqualTo(Arrays.copyOf(h, few.length));
     }
 
     @Test
     void softmaxSumsToOneMatchesTheDefinitionAndIgnoresMinusInfinity() {
         SplittableRandom random = new SplittableRandom(11);
-        for (int n : new int[]{1, 7, 16, 45, 1000}) {
+        for (int n : new int[]{1, 7, 16, 45, Exp.MIN_VECTOR_LENGTH + 3, 1000}) {
             float[] x = new float[n + 2];
             for (int i = 0; i < x.length; i++) x[i] = (float) (5 * random.nextGaussian());
             if (n > 3) x[3] = Float.NEGATIVE_INFINITY;
