@@ -23,12 +23,36 @@ final class Attention {
      * sequence share its score buffer, so they are taken in order within a head.
      */
     static void apply(Parallel parallel, LlamaConfig c, Activations a, int layer, int rows) {
-        int dim = c.dim(), kvDim = c.kvDim(), headSize = c.headSize(), groupSize = c.kvGroupSize();
-        float scale = (float) (1.0 / Math.sqrt(headSize));
         long workPerHead = 0;
-        for (int t = 0; t < rows; t++) workPerHead += (a.rowPosition[t] + 1L) * headSize;
+        for (int t = 0; t < rows; t++) workPerHead += (a.rowPosition[t] + 1L) * c.headSize();
         int minHeads = (int) Math.max(1, MIN_PARALLEL_WORK / Math.max(1, workPerHead));
-        parallel.forRange(c.nHeads(), minHeads, (headStart, headEnd) -> {
+        Heads heads = HEADS.get();
+        heads.config = c;
+        heads.a = a;
+        heads.layer = layer;
+        heads.rows = rows;
+        try {
+            parallel.forRange(c.nHeads(), minHeads, heads);
+        } finally {
+            heads.config = null;
+            heads.a = null;
+        }
+    }
+
+    /**
+     * The parallel loop of {@link #apply} over heads [headStart, headEnd). One per calling thread,
+     * reused from call to call, so that attention allocates nothing per token.
+     */
+    private static final class Heads implements Parallel.RangeBody {
+        LlamaConfig config;
+        Activations a;
+        int layer, rows;
+
+        @Override
+        public void run(int headStart, int headEnd) {
+            LlamaConfig c = config;
+            int dim = c.dim(), kvDim = c.kvDim(), headSize = c.headSize(), groupSize = c.kvGroupSize();
+            float scale = (float) (1.0 / Math.sqrt(headSize));
             for (int h = headStart; h < headEnd; h++) {
                 int kvOffset = (h / groupSize) * headSize;
                 for (int t = 0; t < rows; t++) {
@@ -52,6 +76,8 @@ final class Attention {
                     }
                 }
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<Heads> HEADS = ThreadLocal.withInitial(Heads::new);
 }

@@ -49,6 +49,14 @@ public final class Llama {
     private final ActivationPrecision precision;
     /** The matrices in the layout the products read (packed copies, or the loaded weights). */
     private final ProductWeights products;
+    /**
+     * Per layer, the matrices whose products read the same input, (Wq, Wk, Wv) and (W1, W3), and
+     * their output sizes: built once, so that a token allocates nothing.
+     */
+    private final FloatTensor[][] queryKeyValueWeights, gateUpWeights;
+    private final int[] queryKeyValueRows, gateUpRows;
+    /** Zero output offsets for {@link MatMul#matVecs}, by the number of matrices. */
+    private static final int[][] ZERO_OFFSETS = {new int[0], new int[1], new int[2], new int[3]};
 
     /** A model that runs its loops on the shared thread pool. */
     public Llama(LlamaConfig config, LlamaWeights weights) {
@@ -95,6 +103,15 @@ public final class Llama {
             ffnNorm[l] = toArray(weights.ffnNorm()[l], config.dim());
         }
         this.outputNorm = toArray(weights.outputNorm(), config.dim());
+        LlamaWeights w = products.weights();
+        this.queryKeyValueWeights = new FloatTensor[config.nLayers()][];
+        this.gateUpWeights = new FloatTensor[config.nLayers()][];
+        for (int l = 0; l < config.nLayers(); l++) {
+            queryKeyValueWeights[l] = new FloatTensor[]{w.wq()[l], w.wk()[l], w.wv()[l]};
+            gateUpWeights[l] = new FloatTensor[]{w.w1()[l], w.w3()[l]};
+        }
+        this.queryKeyValueRows = new int[]{config.dim(), config.kvDim(), config.kvDim()};
+        this.gateUpRows = new int[]{config.hiddenDim(), config.hiddenDim()};
     }
 
     private static float[] toArray(FloatTensor t, int n) {
@@ -260,7 +277,7 @@ public final class Llama {
      */
     private void products(boolean perToken, float[] in, int count, int cols, FloatTensor[] ws, float[][] outs, int[] rows) {
         if (count == 1) {
-            MatMul.matVecs(parallel, precision, in, 0, cols, ws, outs, new int[ws.length], rows);
+            MatMul.matVecs(parallel, precision, in, 0, cols, ws, outs, ZERO_OFFSETS[ws.length], rows);
             return;
         }
         for (int i = 0; i < ws.length; i++) product(perToken, ws[i], in, outs[i], count, rows[i], cols);
@@ -291,8 +308,7 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             // Attention block: xb = RmsNorm(x); q, k, v = Wq xb, Wk xb, Wv xb
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, attentionNorm[l], c.rmsNormEps());
-            products(perToken, a.xb, count, dim, new FloatTensor[]{w.wq()[l], w.wk()[l], w.wv()[l]},
-                    a.queryKeyValue, new int[]{dim, kvDim, kvDim});
+            products(perToken, a.xb, count, dim, queryKeyValueWeights[l], a.queryKeyValue, queryKeyValueRows);
             lora(LoraTarget.Q, l, a.xb, a.q, count);
             lora(LoraTarget.K, l, a.xb, a.k, count);
             lora(LoraTarget.V, l, a.xb, a.v, count);
@@ -315,7 +331,7 @@ public final class Llama {
 
             // FFN block (SwiGLU, Shazeer 2020): x += W2 (silu(W1 xb) * W3 xb), xb = RmsNorm(x)
             for (int t = 0; t < count; t++) RmsNorm.apply(a.xb, t * dim, a.x, t * dim, ffnNorm[l], c.rmsNormEps());
-            products(perToken, a.xb, count, dim, new FloatTensor[]{w.w1()[l], w.w3()[l]}, a.gateUp, new int[]{hidden, hidden});
+            products(perToken, a.xb, count, dim, gateUpWeights[l], a.gateUp, gateUpRows);
             lora(LoraTarget.GATE, l, a.xb, a.hb, count);
             lora(LoraTarget.UP, l, a.xb, a.hb2, count);
             SwiGlu.apply(a.hb, a.hb, a.hb2, 0, count * hidden); // hb = silu(hb) * hb2

@@ -54,7 +54,12 @@ public final class MatMul {
      */
     public static void matVec(Parallel parallel, ActivationPrecision precision, FloatTensor w, float[] x, int xOffset,
                               float[] out, int outOffset, int rows, int cols) {
-        matVecs(parallel, precision, x, xOffset, cols, new FloatTensor[]{w}, new float[][]{out}, new int[]{outOffset}, new int[]{rows});
+        Products loop = PRODUCTS.get();
+        loop.single[0] = w;
+        loop.singleOut[0] = out;
+        loop.singleOffset[0] = outOffset;
+        loop.singleRows[0] = rows;
+        matVecs(parallel, precision, x, xOffset, cols, loop.single, loop.singleOut, loop.singleOffset, loop.singleRows);
     }
 
     /**
@@ -83,8 +88,53 @@ public final class MatMul {
                 break;
             }
         }
-        Q8Activations integerX = xq;
-        parallel.forChunks(totalRows, minChunkRows(cols), (start, end) -> {
+        Products loop = PRODUCTS.get();
+        loop.set(x, xOffset, cols, xq, ws, outs, outOffsets, rows);
+        try {
+            parallel.forChunks(totalRows, minChunkRows(cols), loop);
+        } finally {
+            loop.clear();
+        }
+    }
+
+    /**
+     * The parallel loop of {@link #matVecs}: rows [start, end) of all its matrices taken as one
+     * range. One per calling thread, reused from call to call, so that a token's products
+     * allocate nothing (a lambda capturing the arguments was an object per call).
+     */
+    private static final class Products implements Parallel.RangeBody {
+        /** One-element arrays for {@link #matVec}. */
+        final FloatTensor[] single = new FloatTensor[1];
+        final float[][] singleOut = new float[1][];
+        final int[] singleOffset = new int[1], singleRows = new int[1];
+
+        private float[] x;
+        private int xOffset, cols;
+        private Q8Activations integerX;
+        private FloatTensor[] ws;
+        private float[][] outs;
+        private int[] outOffsets, rows;
+
+        void set(float[] x, int xOffset, int cols, Q8Activations integerX, FloatTensor[] ws, float[][] outs, int[] outOffsets, int[] rows) {
+            this.x = x;
+            this.xOffset = xOffset;
+            this.cols = cols;
+            this.integerX = integerX;
+            this.ws = ws;
+            this.outs = outs;
+            this.outOffsets = outOffsets;
+            this.rows = rows;
+        }
+
+        /** Drops the call's arrays, so that a finished call holds no activations or outputs. */
+        void clear() {
+            set(null, 0, 0, null, null, null, null, null);
+            single[0] = null;
+            singleOut[0] = null;
+        }
+
+        @Override
+        public void run(int start, int end) {
             int first = 0;
             for (int i = 0; i < ws.length; first += rows[i], i++) {
                 int from = Math.max(start, first) - first, to = Math.min(end, first + rows[i]) - first;
@@ -93,8 +143,10 @@ public final class MatMul {
                 if (integerX != null && Q8Activations.appliesTo(w)) integerRows(w, integerX, outs[i], outOffsets[i], from, to, cols);
                 else floatRows(w, x, xOffset, outs[i], outOffsets[i], from, to, cols);
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<Products> PRODUCTS = ThreadLocal.withInitial(Products::new);
 
     // One dot per row, one loop per kernel, each kernel compiled on its own: routing every row
     // through another virtual method layer made C2 inline the kernels into a unit too large to keep

@@ -1,6 +1,7 @@
 package io.llama2j.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -12,10 +13,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li>{@code threads - 1} daemon workers plus the calling thread, which always takes the first
  *       chunk: never more runnable threads than {@code threads} (no oversubscription).</li>
- *   <li>A range is cut into at most {@code threads} contiguous chunks of at least {@code minChunk}
- *       indices; when only one chunk results, the body runs inline with no hand-off at all.</li>
- *   <li>One small object per call (its loop and counters; see {@link #current}); workers are
- *       woken by {@link LockSupport#unpark} after a short spin.</li>
+ *   <li>{@link #forRange} cuts a range into at most {@code threads} contiguous chunks of at
+ *       least {@code minChunk} indices, one per thread; when only one chunk results, the body
+ *       runs inline with no hand-off at all.</li>
+ *   <li>No allocation per call: every call reuses one {@link Loop}, its steps guarded by a
+ *       stamp; workers are woken by {@link LockSupport#unpark} after a short spin.</li>
  *   <li>A call made from inside a body (nested parallelism) runs inline, so it cannot deadlock
  *       and cannot oversubscribe.</li>
  *   <li>{@link #forChunks} hands out chunks on demand instead of one per thread (llama.cpp's
@@ -44,98 +46,104 @@ public final class Parallel implements AutoCloseable {
     private final Thread[] workers;
     private final ReentrantLock callLock = new ReentrantLock();
 
-    /**
-     * The loop being run, or {@link #IDLE} between loops; a new object per call, published by
-     * this volatile write. Each call has its own chunk counter and completion count, so a worker
-     * that is still inside a finished call (descheduled between taking its last chunk and
-     * noticing that none is left) can only find that call's counter exhausted: it can never take
-     * a chunk of the next call or count one as done. (With counters shared between calls and
-     * retagged per call, such a worker could read the next call's chunk count while the counter
-     * still carried the old tag, claim a chunk that did not exist and count it as done in the
-     * next call: that call then returned one chunk early, with a chunk still being computed.)
-     */
-    private volatile Call current = IDLE;
+    /** The loop all calls share: its fields are rewritten for each call, so a call allocates nothing. */
+    private final Loop loop = new Loop();
+    /** The stamp of the last call published (workers wait for it to change); 0 before the first. */
+    private volatile long published;
+    /** The stamp of the last call made, under callLock. */
+    private long calls;
     private volatile boolean closed;
 
-    /** One call of {@link #forRange} or {@link #forChunks}: its loop and its counters. */
-    private static final class Call {
-        final RangeBody body;
-        final int n;
-        /** forRange: the number of contiguous chunks, chunk i run by worker i (the caller: 0). */
-        final int chunks;
-        /** forChunks: the smallest chunk handed out; 0 for forRange. */
-        final int minChunk;
-        /** forChunks: how many chunks the rest of the range is cut into when one is claimed. */
-        final int shares;
-        final Thread caller;
-        /** forChunks: the first index no thread has claimed yet. */
-        final AtomicInteger nextStart = new AtomicInteger();
+    /**
+     * The loop being run: what {@link #forRange} or {@link #forChunks} was given, and its
+     * counters. One object serves every call, so that a token's hundreds of calls allocate
+     * nothing. The hazard that comes with reuse is a stale worker: one descheduled inside a
+     * finished call, which then wakes while the next call is being set up or run. (Before the
+     * stamps, with counters shared between calls and retagged per call, such a worker read the
+     * next call's chunk count while the counter still carried the old tag, claimed a chunk that
+     * did not exist and counted it as done in the next call, which returned one chunk early.)
+     *
+     * <p>So every step a thread takes in a call is a compare-and-set on {@link #state}, which holds
+     * the call's stamp beside its counter: a thread reads the state, then the fields, and acts
+     * only if the state is still the one it read. A stale thread's stamp no longer matches, so it
+     * cannot take or count anything. The caller marks the state as being set up (the new stamp,
+     * counter {@link #SETUP}) before it rewrites the fields and publishes the counter's start
+     * after them, so a compare-and-set that succeeds proves the fields read before it belonged
+     * to that call. Stamps wrap after 2³² calls, which no descheduled thread outlasts.
+     */
+    private static final class Loop {
+        /** The counter while the caller rewrites the fields: no call's counter is negative. */
+        static final int SETUP = -1;
+
+        /** Stamp (high 32 bits) and counter: forChunks, the first index no thread has claimed; forRange, the workers that have joined. */
+        final AtomicLong state = new AtomicLong(SETUP & 0xFFFF_FFFFL);
         /** forChunks: indices not yet finished; forRange: workers not yet finished. */
-        final AtomicInteger outstanding;
+        final AtomicInteger outstanding = new AtomicInteger();
         volatile Throwable failure;
+        RangeBody body;
+        int n;
+        /** forChunks (claimed chunks) or forRange (one contiguous chunk per thread). */
+        boolean claimed;
+        /** forRange: the number of contiguous chunks; the caller runs chunk 0, the workers the rest in the order they join. */
+        int chunks;
+        /** forChunks: the smallest chunk handed out. */
+        int minChunk;
+        /** forChunks: how many chunks the rest of the range is cut into when one is claimed. */
+        int shares;
+        Thread caller;
 
-        private Call(RangeBody body, int n, int chunks, int minChunk, int shares, int outstanding, Thread caller) {
-            this.body = body;
-            this.n = n;
-            this.chunks = chunks;
-            this.minChunk = minChunk;
-            this.shares = shares;
-            this.outstanding = new AtomicInteger(outstanding);
-            this.caller = caller;
+        static long stateOf(long stamp, int counter) {
+            return stamp << 32 | (counter & 0xFFFF_FFFFL);
         }
 
-        /** forRange: worker i runs chunk i of {@code chunks}. */
-        static Call contiguous(RangeBody body, int n, int chunks, int workers, Thread caller) {
-            return new Call(body, n, chunks, 0, 0, workers, caller);
+        /**
+         * What a thread does in call {@code stamp}: forChunks, claims chunks until none is left,
+         * each a {@link #shares}-th of what no thread has claimed yet and at least
+         * {@link #minChunk}; forRange (a worker), joins once and runs the chunk its turn gives it.
+         */
+        void work(long stamp) {
+            while (true) {
+                long current = state.get();
+                int counter = (int) current;
+                if (current >>> 32 != stamp || counter == SETUP) return;
+                RangeBody b = body;
+                Thread waiting = caller;
+                int size = n;
+                if (!claimed) {
+                    int parts = chunks;
+                    if (!state.compareAndSet(current, current + 1)) continue;
+                    int chunk = counter + 1;
+                    if (chunk < parts) run(b, (int) ((long) size * chunk / parts), (int) ((long) size * (chunk + 1) / parts));
+                    finish(1, waiting);
+                    return;
+                }
+                if (counter >= size) return;
+                int end = counter + Math.max(minChunk, (size - counter) / shares);
+                if (end > size || end < 0) end = size;
+                if (!state.compareAndSet(current, stateOf(stamp, end))) continue;
+                run(b, counter, end);
+                finish(end - counter, waiting);
+            }
         }
 
-        /** forChunks: every thread claims chunks until the range is gone. */
-        static Call claimed(RangeBody body, int n, int minChunk, int threads, Thread caller) {
-            return new Call(body, n, 0, minChunk, CLAIMED_SHARES_PER_THREAD * threads, n, caller);
+        /** forRange: the caller's chunk, 0. */
+        void runFirstChunk() {
+            run(body, 0, (int) ((long) n / chunks));
         }
 
-        boolean claimed() { return minChunk > 0; }
-
-        /** Chunk {@code chunk} of [0, n) cut into {@code chunks} near-equal contiguous parts (forRange). */
-        void runChunk(int chunk) {
-            if (chunk >= chunks) return;
-            int start = (int) ((long) n * chunk / chunks);
-            int end = (int) ((long) n * (chunk + 1) / chunks);
-            run(start, end);
-        }
-
-        private void run(int start, int end) {
+        private void run(RangeBody b, int start, int end) {
             try {
-                if (start < end) body.run(start, end);
+                if (start < end) b.run(start, end);
             } catch (Throwable t) {
                 failure = t;
             }
         }
 
         /** {@code parts} more done (workers, or indices): wakes the caller when they were the last. */
-        void finish(int parts) {
-            if (outstanding.addAndGet(-parts) == 0) LockSupport.unpark(caller);
-        }
-
-        /**
-         * Claims chunks until none is left (forChunks): each one a {@link #shares}-th of what no
-         * thread has claimed yet, at least {@link #minChunk}.
-         */
-        void runClaimedChunks() {
-            while (true) {
-                int start = nextStart.get();
-                if (start >= n) return;
-                int end = start + Math.max(minChunk, (n - start) / shares);
-                if (end > n || end < 0) end = n;
-                if (!nextStart.compareAndSet(start, end)) continue;
-                run(start, end);
-                finish(end - start);
-            }
+        private void finish(int parts, Thread waiting) {
+            if (outstanding.addAndGet(-parts) == 0) LockSupport.unpark(waiting);
         }
     }
-
-    /** No loop: a claimed call over nothing, which a worker that wakes between calls finds empty. */
-    private static final Call IDLE = Call.claimed((start, end) -> { }, 0, 1, 1, null);
 
     /**
      * A claimed chunk is 1 / (this · threads) of what is still unclaimed: the first chunks are long
@@ -152,8 +160,7 @@ public final class Parallel implements AutoCloseable {
         this.threads = threads;
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            int chunk = i + 1;
-            workers[i] = Thread.ofPlatform().daemon().name("llama2j-parallel-" + chunk).unstarted(() -> workLoop(chunk));
+            workers[i] = Thread.ofPlatform().daemon().name("llama2j-parallel-" + (i + 1)).unstarted(this::workLoop);
             workers[i].start();
         }
     }
@@ -197,8 +204,7 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            Call call = Call.contiguous(body, n, chunks, threads - 1, Thread.currentThread());
-            run(call, () -> call.runChunk(0));
+            run(body, n, false, chunks, 0);
         } finally {
             callLock.unlock();
         }
@@ -220,23 +226,39 @@ public final class Parallel implements AutoCloseable {
         }
         callLock.lock();
         try {
-            Call call = Call.claimed(body, n, smallest, threads, Thread.currentThread());
-            run(call, call::runClaimedChunks);
+            run(body, n, true, 0, smallest);
         } finally {
             callLock.unlock();
         }
     }
 
     /**
-     * Runs {@code call} (under callLock): publishes it, wakes the workers, does the caller's part,
-     * waits for the rest, and rethrows an exception a chunk threw.
+     * Runs one call (under callLock): sets the shared loop up under a new stamp, publishes it,
+     * wakes the workers, does the caller's part, waits for the rest, and rethrows an exception a
+     * chunk threw.
      */
-    private void run(Call call, Runnable callersPart) {
-        current = call;
+    private void run(RangeBody body, int n, boolean claimed, int chunks, int minChunk) {
+        calls = (calls + 1) & 0xFFFF_FFFFL;
+        if (calls == 0) calls = 1; // 0 is the stamp before the first call
+        long stamp = calls;
+        Loop c = loop;
+        c.state.set(Loop.stateOf(stamp, Loop.SETUP)); // from here no thread can act on the last call
+        c.body = body;
+        c.n = n;
+        c.claimed = claimed;
+        c.chunks = chunks;
+        c.minChunk = minChunk;
+        c.shares = CLAIMED_SHARES_PER_THREAD * threads;
+        c.caller = Thread.currentThread();
+        c.failure = null;
+        c.outstanding.set(claimed ? n : workers.length);
+        c.state.set(Loop.stateOf(stamp, 0));
+        published = stamp;
         for (Thread w : workers) LockSupport.unpark(w);
-        callersPart.run();
+        if (claimed) c.work(stamp);
+        else c.runFirstChunk();
         int spins = 0;
-        while (call.outstanding.get() > 0) {
+        while (c.outstanding.get() > 0) {
             if (spins < SPIN_ITERATIONS) {
                 spins++;
                 Thread.onSpinWait();
@@ -244,8 +266,8 @@ public final class Parallel implements AutoCloseable {
                 LockSupport.parkNanos(this, 50_000);
             }
         }
-        current = IDLE; // lets the body and what it holds be collected
-        Throwable t = call.failure;
+        c.body = null; // lets the body and what it holds be collected
+        Throwable t = c.failure;
         if (t == null) return;
         if (t instanceof RuntimeException re) throw re;
         if (t instanceof Error e) throw e;
@@ -260,15 +282,15 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Worker {@code index}: waits for a new call, then takes chunks of it (forChunks) or runs its
-     * own chunk (forRange). A worker cannot miss a forRange call: the call does not return, and
-     * no later call is published, before every worker has counted itself done in it.
+     * A worker: waits for a new call to be published, then takes its part in it
+     * ({@link Loop#work}). A worker cannot miss a forRange call: the call does not return, and
+     * no later call is published, before every worker has joined it and counted itself done.
      */
-    private void workLoop(int index) {
-        Call seen = IDLE;
+    private void workLoop() {
+        long seen = 0;
         while (true) {
             int spins = 0;
-            while (current == seen && !closed) {
+            while (published == seen && !closed) {
                 if (spins < SPIN_ITERATIONS) {
                     spins++;
                     Thread.onSpinWait();
@@ -277,14 +299,8 @@ public final class Parallel implements AutoCloseable {
                 }
             }
             if (closed) return;
-            Call call = current;
-            seen = call;
-            if (call.claimed()) {
-                call.runClaimedChunks();
-            } else {
-                call.runChunk(index);
-                call.finish(1);
-            }
+            seen = published;
+            loop.work(seen);
         }
     }
 
