@@ -47,7 +47,7 @@ public final class Parallel implements AutoCloseable {
     private final ReentrantLock callLock = new ReentrantLock();
 
     /** The loop all calls share: its fields are rewritten for each call, so a call allocates nothing. */
-    private final Loop loop = new Loop();
+    private final Loop loop;
     /** The stamp of the last call published (workers wait for it to change); 0 before the first. */
     private volatile long published;
     /** The stamp of the last call made, under callLock. */
@@ -89,8 +89,12 @@ public final class Parallel implements AutoCloseable {
         /** forChunks: the smallest chunk handed out. */
         int minChunk;
         /** forChunks: how many chunks the rest of the range is cut into when one is claimed. */
-        int shares;
+        final int shares;
         Thread caller;
+
+        Loop(int shares) {
+            this.shares = shares;
+        }
 
         static long stateOf(long stamp, int counter) {
             return stamp << 32 | (counter & 0xFFFF_FFFFL);
@@ -113,7 +117,7 @@ public final class Parallel implements AutoCloseable {
                     int parts = chunks;
                     if (!state.compareAndSet(current, current + 1)) continue;
                     int chunk = counter + 1;
-                    if (chunk < parts) run(b, (int) ((long) size * chunk / parts), (int) ((long) size * (chunk + 1) / parts));
+                    if (chunk < parts) runChunk(b, size, parts, chunk);
                     finish(1, waiting);
                     return;
                 }
@@ -128,7 +132,12 @@ public final class Parallel implements AutoCloseable {
 
         /** forRange: the caller's chunk, 0. */
         void runFirstChunk() {
-            run(body, 0, (int) ((long) n / chunks));
+            runChunk(body, n, chunks, 0);
+        }
+
+        /** forRange: chunk {@code chunk} of [0, size) cut into {@code parts} near-equal contiguous parts. */
+        private void runChunk(RangeBody b, int size, int parts, int chunk) {
+            run(b, (int) ((long) size * chunk / parts), (int) ((long) size * (chunk + 1) / parts));
         }
 
         private void run(RangeBody b, int start, int end) {
@@ -158,6 +167,7 @@ public final class Parallel implements AutoCloseable {
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("thread count must be at least 1, found " + threads);
         this.threads = threads;
+        this.loop = new Loop(CLAIMED_SHARES_PER_THREAD * threads);
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = Thread.ofPlatform().daemon().name("llama2j-parallel-" + (i + 1)).unstarted(this::workLoop);
@@ -248,7 +258,6 @@ public final class Parallel implements AutoCloseable {
         c.claimed = claimed;
         c.chunks = chunks;
         c.minChunk = minChunk;
-        c.shares = CLAIMED_SHARES_PER_THREAD * threads;
         c.caller = Thread.currentThread();
         c.failure = null;
         c.outstanding.set(claimed ? n : workers.length);
